@@ -1,0 +1,46 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "bootfarm",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "bootfarm", targets: ["bootfarm"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "CFarmShims"),
+        .target(
+            name: "FarmCore",
+            dependencies: ["CFarmShims", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "FarmDrivers",
+            dependencies: ["FarmCore", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(name: "FarmStore", dependencies: ["FarmCore", "CSQLite"]),
+        .target(
+            name: "FarmAgent",
+            dependencies: ["FarmCore", "FarmDrivers", "FarmStore", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(name: "FarmTesting", dependencies: ["FarmCore"]),
+        .executableTarget(
+            name: "bootfarm",
+            dependencies: [
+                "FarmCore", "FarmDrivers", "FarmStore", "FarmAgent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "FarmCoreTests", dependencies: ["FarmCore", "FarmTesting"]),
+        .testTarget(name: "FarmDriversTests", dependencies: ["FarmDrivers", "FarmCore"]),
+        .testTarget(name: "FarmStoreTests", dependencies: ["FarmStore", "FarmCore"]),
+        .testTarget(name: "BootfarmCLITests", dependencies: ["FarmCore", "FarmStore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,236 @@
+import FarmCore
+import FarmDrivers
+import Foundation
+import Logging
+
+/// Boots one job on one board: power on, drive the bootloader, watch the kernel to the shell
+/// prompt, power off, and describe what happened. The sequencing lives in `BootStateMachine`;
+/// this is the thin loop that performs its actions.
+///
+/// The board is always powered off at the end, whatever happened (error, timeout, cancellation).
+public struct JobRunner: Sendable {
+    public let lab: String
+    public let board: BoardConfig
+    public let job: BootJob
+    public var logger = Logger(label: "bootfarm.runner")
+
+    public init(lab: String, board: BoardConfig, job: BootJob) {
+        self.lab = lab
+        self.board = board
+        self.job = job
+    }
+
+    /// Runs the boot; never throws: every failure is in the record.
+    public func run(progress: @escaping @Sendable (BootProgress) -> Void = { _ in }) async -> BootResult {
+        let id = UUID().uuidString.lowercased()
+        let startedAt = Self.timestamp()
+        let clock = BootClock()
+        let workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("bootfarm-\(id)").path
+        var analyzer = LogAnalyzer()
+        var verdict: BootVerdict
+        var transcript = ConsoleTranscript()
+        var power: (any PowerSwitch)?
+        var console: (any Console)?
+        var stagedFolder: String?
+
+        do {
+            let prepared = try prepare(id: id, workDirectory: workDirectory)
+            stagedFolder = prepared.stagedFolder
+            power = prepared.power
+            let opened = try await powerOn(prepared.power, clock: clock, progress: progress)
+            console = opened
+            verdict = try await drive(opened, prepared: prepared, clock: clock, analyzer: &analyzer, progress: progress)
+        } catch is CancellationError {
+            verdict = BootVerdict(status: .canceled, stage: analyzer.analysis.stage, reason: "canceled")
+        } catch {
+            verdict = BootVerdict(status: .error, stage: analyzer.analysis.stage, reason: "\(error)")
+        }
+
+        if let console {
+            transcript = console.transcript
+            await console.close()
+        }
+        if let power {
+            progress(.note("power off", atSeconds: clock.seconds))
+            do {
+                try await power.off()
+            } catch {
+                logger.error("power off of \(board.name) failed: \(error)")
+                if verdict.status == .pass { verdict = BootVerdict(status: .error, stage: .prompt, reason: "power off failed: \(error)") }
+            }
+        }
+        if let stagedFolder { try? FileManager.default.removeItem(atPath: stagedFolder) }
+        try? FileManager.default.removeItem(atPath: workDirectory)
+
+        analyzer.consume(transcript, includingOpenLine: true)
+        let outcome = BootOutcome.resolve(verdict, analysis: analyzer.analysis, consoleBytes: transcript.bytes.count)
+        var build = job.build
+        if build.arch.isEmpty { build.arch = board.type.arch }
+        if build.kernelImageSizeBytes == nil { build.kernelImageSizeBytes = Self.fileSize(job.kernel) }
+        var stageTimes = analyzer.analysis.stageTimes
+        stageTimes[.power] = 0
+        let record = BootRecord(
+            id: id, lab: lab, board: board.name, boardType: board.type.name, revision: job.revision, build: build,
+            startedAt: startedAt, finishedAt: Self.timestamp(), status: outcome.status, stage: outcome.stage, reason: outcome.reason,
+            bootTimeSeconds: outcome.status == .pass ? analyzer.analysis.bootTimeSeconds : nil,
+            warnings: analyzer.analysis.warnings.count, stageTimes: stageTimes)
+        return BootResult(record: record, transcript: transcript, analysis: analyzer.analysis)
+    }
+
+    // MARK: Steps
+
+    struct Prepared {
+        var power: any PowerSwitch
+        var stagedFolder: String?
+        var files: BootFiles?
+        var machine: BootStateMachine
+    }
+
+    /// Stages the files for TFTP and builds the power switch and the state machine.
+    func prepare(id: String, workDirectory: String) throws -> Prepared {
+        let type = board.type
+        var timeouts = type.timeouts
+        for (stage, seconds) in job.timeouts { timeouts[stage] = seconds }
+        let prompt = try ConsolePattern.regex(job.prompt ?? type.shellPrompt)
+        let bootArguments = (["console=\(type.consoleDevice)", type.bootArguments, job.extraBootArguments])
+            .filter { !$0.isEmpty }.joined(separator: " ")
+        try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
+
+        guard case .qemu(let resource) = board.power, let machineType = type.qemu else {
+            throw PowerError.unexpectedAnswer(what: "board \(board.name)", answer: "no power switch driver for kind \(board.power.kind)")
+        }
+        let qemu = QEMUPowerSwitch(machine: machineType, resource: resource, runDirectory: workDirectory)
+
+        switch type.bootMethod {
+        case .qemuDirect:
+            qemu.directBoot = (job.kernel, job.ramdisk, job.dtb, bootArguments)
+            let machine = try BootStateMachine(uBoot: nil, commands: [], shellPrompt: prompt, timeouts: timeouts)
+            return Prepared(power: qemu, stagedFolder: nil, files: nil, machine: machine)
+        case .uBoot:
+            guard let settings = type.uBoot else {
+                throw PowerError.unexpectedAnswer(what: "board type \(type.name)", answer: "no u_boot settings")
+            }
+            let root = board.tftpRoot ?? (workDirectory as NSString).appendingPathComponent("tftp")
+            let relative = "bootfarm/\(id)"
+            let folder = (root as NSString).appendingPathComponent(relative)
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            func stage(_ path: String, as name: String) throws -> String {
+                try FileManager.default.copyItem(atPath: path, toPath: (folder as NSString).appendingPathComponent(name))
+                return "\(relative)/\(name)"
+            }
+            let files = BootFiles(
+                kernel: try stage(job.kernel, as: (job.kernel as NSString).lastPathComponent),
+                ramdisk: try job.ramdisk.map { try stage($0, as: "ramdisk") },
+                ramdiskSizeBytes: job.ramdisk.flatMap(Self.fileSize) ?? 0,
+                dtb: try job.dtb.map { try stage($0, as: "board.dtb") })
+            if qemu.tftpRoot == nil { qemu.tftpRoot = root }
+            let commands = UBootCommand.script(for: type, settings: settings, files: files, bootArguments: bootArguments)
+            let machine = try BootStateMachine(uBoot: settings, commands: commands, shellPrompt: prompt, timeouts: timeouts)
+            return Prepared(power: qemu, stagedFolder: folder, files: files, machine: machine)
+        }
+    }
+
+    /// Powers the board on with its console attached first, so no output is lost.
+    func powerOn(_ power: any PowerSwitch, clock: BootClock, progress: (BootProgress) -> Void) async throws -> any Console {
+        progress(.note("power on (\(board.power.kind))", atSeconds: 0))
+        if let qemu = power as? QEMUPowerSwitch {
+            try await qemu.start()
+            let endpoint: ConsoleEndpoint
+            switch board.console {
+            case .qemuPTY:
+                guard let path = qemu.consolePath else {
+                    throw ConsoleError.cannotOpen(location: "QEMU PTY", reason: "QEMU reported no PTY for its serial port")
+                }
+                endpoint = .serial(path: path, baud: 115200)
+            case .serial(let device, let baud):
+                endpoint = .serial(path: device, baud: baud)
+            case .tcp(let host, let port):
+                endpoint = .tcp(host: host, port: port)
+            }
+            let console = StreamConsole(endpoint: endpoint)
+            try await console.open(clock: clock)
+            clock.start()
+            try await qemu.resume()
+            return console
+        }
+        let console = try makeConsole()
+        try await console.open(clock: clock)
+        clock.start()
+        try await power.on()
+        return console
+    }
+
+    func makeConsole() throws -> any Console {
+        switch board.console {
+        case .qemuPTY:
+            throw ConsoleError.cannotOpen(location: "QEMU PTY", reason: "only a QEMU power switch provides one")
+        case .serial(let device, let baud):
+            return StreamConsole(endpoint: .serial(path: device, baud: baud))
+        case .tcp(let host, let port):
+            return StreamConsole(endpoint: .tcp(host: host, port: port))
+        }
+    }
+
+    /// Performs the state machine's actions until it finishes.
+    func drive(
+        _ console: any Console, prepared: Prepared, clock: BootClock, analyzer: inout LogAnalyzer,
+        progress: (BootProgress) -> Void
+    ) async throws -> BootVerdict {
+        var machine = prepared.machine
+        var action = machine.handle(.poweredOn(at: clock.seconds))
+        while true {
+            switch action {
+            case .finish(let verdict):
+                return verdict
+            case .send(let text, let delay):
+                let shown = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                if !shown.isEmpty { progress(.command(shown, atSeconds: clock.seconds)) }
+                try await console.send(text, characterDelayMilliseconds: delay)
+                action = machine.handle(.sent(at: clock.seconds))
+            case .expect(let patterns, let deadline):
+                let result: ConsoleExpectation
+                do {
+                    result = try await console.expect(patterns, deadline: deadline)
+                } catch let error as ConsoleError {
+                    if case .closed = error {
+                        action = machine.handle(.consoleClosed(at: clock.seconds))
+                        continue
+                    }
+                    throw error
+                }
+                let before = analyzer.analysis.stage
+                analyzer.consume(console.transcript)
+                switch result {
+                case .matched(let match, let output):
+                    action = machine.handle(.matched(patternIndex: match.patternIndex, output: output, at: clock.seconds))
+                    if machine.stage == .prompt { analyzer.promptReached(atNanoseconds: match.timeNanoseconds) }
+                case .timedOut:
+                    action = machine.handle(.timedOut(at: clock.seconds))
+                }
+                if analyzer.analysis.stage > before {
+                    let stage = analyzer.analysis.stage
+                    progress(.stage(stage, atSeconds: analyzer.analysis.stageTimes[stage] ?? clock.seconds, detail: detail(for: stage, analyzer.analysis)))
+                }
+            }
+        }
+    }
+
+    func detail(for stage: Stage, _ analysis: LogAnalysis) -> String {
+        switch stage {
+        case .bootloader: analysis.bootloaderBanner ?? ""
+        case .kernel: analysis.kernelVersionLine.map { String($0.prefix(60)) } ?? ""
+        case .prompt: analysis.bootTimeSeconds.map { String(format: "kernel time %.2f s", $0) } ?? ""
+        default: ""
+        }
+    }
+
+    static func fileSize(_ path: String) -> Int? {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
+    }
+
+    static func timestamp() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: Date())
+    }
+}

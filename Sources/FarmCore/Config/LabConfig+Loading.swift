@@ -1,0 +1,147 @@
+import Foundation
+
+extension LabConfig {
+    /// Loads a lab file and the board types it names, and validates the bindings.
+    ///
+    /// Relative paths in the file are relative to the file's folder. Board types are read from
+    /// `board_types` (default `../boards` beside the lab file).
+    public static func load(_ path: String) throws(ConfigError) -> LabConfig {
+        let root = try ConfigNode.load(path)
+        return try decode(root, file: path)
+    }
+
+    /// Decodes a lab from its parsed root node; `file` anchors relative paths.
+    public static func decode(_ root: ConfigNode, file: String) throws(ConfigError) -> LabConfig {
+        let folder = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        func resolve(_ path: String) -> String {
+            path.hasPrefix("/") ? path : URL(fileURLWithPath: folder).appendingPathComponent(path).standardized.path
+        }
+        let map = try root.mapping()
+        let name = try map.required("name").nonEmptyString()
+        let typesDirectory = resolve(try map.optional("board_types")?.nonEmptyString() ?? "../boards")
+        let defaultTFTPRoot = (try map.optional("tftp_root")?.nonEmptyString()).map(resolve)
+        let boardsNode = try map.required("boards")
+        let boardsMap = try boardsNode.mapping()
+        var types = BoardTypeCatalog(directory: typesDirectory)
+        var boards: [BoardConfig] = []
+        for (boardName, node) in boardsMap.values() {
+            boards.append(try decodeBoard(boardName, node, types: &types, defaultTFTPRoot: defaultTFTPRoot, resolve: resolve))
+        }
+        if boards.isEmpty { throw boardsNode.error("a lab needs at least one board") }
+        try map.finish()
+        return LabConfig(name: name, file: file, boardTypesDirectory: typesDirectory, boards: boards)
+    }
+
+    private static func decodeBoard(
+        _ name: String, _ node: ConfigNode, types: inout BoardTypeCatalog, defaultTFTPRoot: String?,
+        resolve: (String) -> String
+    ) throws(ConfigError) -> BoardConfig {
+        let map = try node.mapping()
+        let typeNode = try map.required("type")
+        let type = try types.type(named: try typeNode.nonEmptyString(), at: typeNode)
+        let powerNode = try map.required("power")
+        let power = try decodePower(powerNode, resolve: resolve)
+        let consoleNode = try map.required("console")
+        let console = try decodeConsole(consoleNode)
+        let tftpRoot = (try map.optional("tftp_root")?.nonEmptyString()).map(resolve) ?? defaultTFTPRoot
+        try map.finish()
+
+        switch (power, console) {
+        case (.qemu(let qemu), _) where type.qemu == nil:
+            _ = qemu
+            throw powerNode.error("power kind 'qemu' needs a board type with a 'qemu' section; '\(type.name)' has none")
+        case (.qemu(let qemu), .qemuPTY) where qemu.serialTCPPort != nil:
+            throw consoleNode.error("console 'qemu-pty' contradicts power.serial_tcp_port; use console kind 'tcp' on that port")
+        case (.qemu(let qemu), .tcp(_, let port)) where qemu.serialTCPPort != port:
+            throw consoleNode.error("console port \(port) is not the QEMU serial port (power.serial_tcp_port: \(qemu.serialTCPPort.map(String.init) ?? "not set"))")
+        default:
+            break
+        }
+        if case .qemuPTY = console, power.kind != "qemu" {
+            throw consoleNode.error("console 'qemu-pty' needs power kind 'qemu'")
+        }
+        return BoardConfig(name: name, type: type, power: power, console: console, tftpRoot: tftpRoot)
+    }
+
+    private static func decodePower(_ node: ConfigNode, resolve: (String) -> String) throws(ConfigError) -> PowerResource {
+        let map = try node.mapping()
+        let kindNode = try map.required("kind")
+        let kind = try kindNode.string()
+        switch kind {
+        case "qemu":
+            let portNode = map.optional("serial_tcp_port")
+            let port = try portNode?.integer()
+            if let portNode, let port, !(1...65535).contains(port) {
+                throw portNode.error("a TCP port must be 1 to 65535, found \(port)")
+            }
+            let resource = QEMUPowerResource(
+                binary: try map.optional("binary")?.nonEmptyString(),
+                tftpRoot: (try map.optional("tftp_root")?.nonEmptyString()).map(resolve),
+                serialTCPPort: port)
+            try map.finish()
+            return .qemu(resource)
+        default:
+            throw kindNode.error("unknown power kind '\(kind)'; expected one of: qemu")
+        }
+    }
+
+    private static func decodeConsole(_ node: ConfigNode) throws(ConfigError) -> ConsoleResource {
+        let map = try node.mapping()
+        let kindNode = try map.required("kind")
+        let kind = try kindNode.string()
+        let console: ConsoleResource
+        switch kind {
+        case "qemu-pty":
+            console = .qemuPTY
+        case "serial":
+            let device = try map.required("device").nonEmptyString()
+            let baudNode = map.optional("baud")
+            let baud = try baudNode?.integer() ?? 115200
+            if let baudNode, !SerialBaudRates.supported.contains(baud) {
+                throw baudNode.error("unsupported baud rate \(baud); expected one of: \(SerialBaudRates.supported.map(String.init).joined(separator: ", "))")
+            }
+            console = .serial(device: device, baud: baud)
+        case "tcp":
+            let host = try map.optional("host")?.nonEmptyString() ?? "127.0.0.1"
+            let portNode = try map.required("port")
+            let port = try portNode.integer()
+            guard (1...65535).contains(port) else { throw portNode.error("a TCP port must be 1 to 65535, found \(port)") }
+            console = .tcp(host: host, port: port)
+        default:
+            throw kindNode.error("unknown console kind '\(kind)'; expected one of: qemu-pty, serial, tcp")
+        }
+        try map.finish()
+        return console
+    }
+}
+
+/// Baud rates a serial console may use.
+public enum SerialBaudRates {
+    /// The rates termios can set on Linux that boards use.
+    public static let supported = [9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600, 1_500_000, 3_000_000]
+}
+
+/// Board types read from a folder on first use, each from `NAME.yaml`.
+struct BoardTypeCatalog {
+    let directory: String
+    private var loaded: [String: BoardType] = [:]
+
+    init(directory: String) { self.directory = directory }
+
+    mutating func type(named name: String, at node: ConfigNode) throws(ConfigError) -> BoardType {
+        if let type = loaded[name] { return type }
+        let path = URL(fileURLWithPath: directory).appendingPathComponent("\(name).yaml").path
+        guard FileManager.default.fileExists(atPath: path) else {
+            let known = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+                .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+            let list = known.isEmpty ? "none found" : known.joined(separator: ", ")
+            throw node.error("unknown board type '\(name)': no \(path); known types: \(list)")
+        }
+        let type = try BoardType.decode(try ConfigNode.load(path))
+        guard type.name == name else {
+            throw ConfigError(file: path, key: "name", message: "board type file \(name).yaml names itself '\(type.name)'")
+        }
+        loaded[name] = type
+        return type
+    }
+}

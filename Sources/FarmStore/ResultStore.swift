@@ -1,0 +1,102 @@
+import FarmCore
+import Foundation
+
+/// The results store: every boot with its console log, in one SQLite file.
+///
+/// Safe to share between tasks: calls are serialised on one connection. Several processes may
+/// use the same file (WAL mode; writers wait up to 10 s for each other).
+public final class ResultStore: @unchecked Sendable {
+    private let database: SQLiteDatabase
+    private let lock = NSLock()
+    /// The file.
+    public let path: String
+
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    public init(path: String) throws(StoreError) {
+        self.path = path
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw .cannotOpen(path: path, message: "cannot create folder \(folder): \(error.localizedDescription)")
+        }
+        database = try SQLiteDatabase(path: path)
+        try database.execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL")
+        try StoreSchema.migrate(database)
+    }
+
+    /// The default store: `$XDG_DATA_HOME/bootfarm/results.sqlite` (or `~/.local/share/…`).
+    public static var defaultPath: String {
+        let environment = ProcessInfo.processInfo.environment
+        let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".local/share")
+        return (base as NSString).appendingPathComponent("bootfarm/results.sqlite")
+    }
+
+    private func locked<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    /// Stores a boot and its console log in one transaction (replacing a record with the same id).
+    public func insert(_ record: BootRecord, log: ConsoleTranscript? = nil) throws(StoreError) {
+        try locked { () throws(StoreError) in
+            try database.transaction { () throws(StoreError) in
+                let statement = try database.prepare(BootRow.insertSQL)
+                BootRow.bind(record, to: statement)
+                try statement.step()
+                if let log {
+                    let logStatement = try database.prepare(
+                        "INSERT OR REPLACE INTO boot_logs (boot_id, log, line_times) VALUES (?, ?, ?)")
+                    logStatement.bind(1, record.id)
+                    logStatement.bind(2, blob: log.bytes)
+                    logStatement.bind(3, blob: log.packedLineTimes)
+                    try logStatement.step()
+                }
+            }
+        }
+    }
+
+    /// The boot with `id`, if stored.
+    public func boot(id: String) throws(StoreError) -> BootRecord? {
+        try locked { () throws(StoreError) in
+            let statement = try database.prepare("SELECT \(BootRow.columns) FROM boots WHERE id = ?")
+            statement.bind(1, id)
+            guard try statement.step() else { return nil }
+            return BootRow.read(statement)
+        }
+    }
+
+    /// The console log of boot `id`, byte for byte, with its line times.
+    public func log(bootID id: String) throws(StoreError) -> ConsoleTranscript? {
+        try locked { () throws(StoreError) in
+            let statement = try database.prepare("SELECT log, line_times FROM boot_logs WHERE boot_id = ?")
+            statement.bind(1, id)
+            guard try statement.step() else { return nil }
+            return ConsoleTranscript(bytes: statement.blob(0), lineTimes: ConsoleTranscript.unpackLineTimes(statement.blob(1)))
+        }
+    }
+
+    /// The newest boots first, optionally of one board.
+    public func recentBoots(limit: Int = 50, board: String? = nil) throws(StoreError) -> [BootRecord] {
+        try locked { () throws(StoreError) in
+            let filter = board == nil ? "" : "WHERE board = ?"
+            let statement = try database.prepare(
+                "SELECT \(BootRow.columns) FROM boots \(filter) ORDER BY started_at DESC, rowid DESC LIMIT \(max(0, limit))")
+            if let board { statement.bind(1, board) }
+            var records: [BootRecord] = []
+            while try statement.step() { records.append(BootRow.read(statement)) }
+            return records
+        }
+    }
+
+    /// Number of boots stored.
+    public func count() throws(StoreError) -> Int {
+        try locked { () throws(StoreError) in
+            let statement = try database.prepare("SELECT count(*) FROM boots")
+            try statement.step()
+            return statement.int(0) ?? 0
+        }
+    }
+}

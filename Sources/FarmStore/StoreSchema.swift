@@ -1,0 +1,54 @@
+/// The store's schema, as numbered migrations recorded in `PRAGMA user_version`.
+enum StoreSchema {
+    static let migrations: [String] = [
+        // 1: boots and their console logs.
+        """
+        CREATE TABLE boots (
+            id TEXT PRIMARY KEY,
+            lab TEXT NOT NULL,
+            board TEXT NOT NULL,
+            board_type TEXT NOT NULL,
+            arch TEXT NOT NULL DEFAULT '',
+            defconfig TEXT NOT NULL DEFAULT '',
+            compiler TEXT NOT NULL DEFAULT '',
+            tree TEXT NOT NULL DEFAULT '',
+            branch TEXT NOT NULL DEFAULT '',
+            "commit" TEXT NOT NULL DEFAULT '',
+            describe TEXT NOT NULL DEFAULT '',
+            commit_time TEXT,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL CHECK (status IN ('pass', 'fail', 'error', 'canceled')),
+            stage TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            boot_time_s REAL,
+            warnings INTEGER NOT NULL DEFAULT 0,
+            kernel_image_size INTEGER,
+            energy_j REAL,
+            avg_power_w REAL,
+            peak_power_w REAL,
+            stage_times TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX boots_by_revision ON boots (tree, branch, describe);
+        CREATE INDEX boots_by_board ON boots (board, started_at);
+        CREATE TABLE boot_logs (
+            boot_id TEXT PRIMARY KEY REFERENCES boots (id) ON DELETE CASCADE,
+            log BLOB NOT NULL,
+            line_times BLOB NOT NULL
+        );
+        """
+    ]
+
+    static func migrate(_ database: SQLiteDatabase) throws(StoreError) {
+        let current = try database.userVersion
+        guard current <= migrations.count else {
+            throw .newerSchema(path: database.path, found: current, supported: migrations.count)
+        }
+        for version in current..<migrations.count {
+            try database.transaction { () throws(StoreError) in
+                try database.execute(migrations[version])
+                try database.execute("PRAGMA user_version = \(version + 1)")
+            }
+        }
+    }
+}
