@@ -93,7 +93,7 @@ public enum UBootAnswer: Sendable, Equatable {
 
     /// Judges U-Boot's answer `output` (what it printed between the command and the next prompt).
     public static func judge(_ command: UBootCommand, output: String) -> UBootAnswer {
-        let lines = output.split(whereSeparator: { $0 == "\n" || $0 == "\r" })
+        let lines = output.split(whereSeparator: \.isNewline)
             .map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty && $0 != command.text && !$0.hasSuffix(command.text) }
         func firstLine(containing markers: [String]) -> String? {

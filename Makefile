@@ -1,0 +1,29 @@
+# bootfarm: `make demo` boots the simulated lab; `make test` runs every test.
+SWIFT ?= swift
+BOOTFARM := .build/debug/bootfarm
+
+.PHONY: all deps kit build test demo bench clean
+
+all: build
+
+deps:
+	scripts/install-deps
+
+kit: deps
+	scripts/kit
+
+build: deps
+	$(SWIFT) build
+
+test: deps kit
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: deps kit build
+	scripts/demo
+
+bench: deps
+	bench/console
+
+clean:
+	rm -rf .build demo
