@@ -24,6 +24,7 @@ let package = Package(
             dependencies: ["FarmCore", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "FarmStore", dependencies: ["FarmCore", "CSQLite"]),
+        .target(name: "FarmReports", dependencies: ["FarmCore", "FarmStore"]),
         .target(
             name: "FarmAgent",
             dependencies: ["FarmCore", "FarmDrivers", "FarmStore", .product(name: "Logging", package: "swift-log")]
@@ -32,7 +33,7 @@ let package = Package(
         .executableTarget(
             name: "bootfarm",
             dependencies: [
-                "FarmCore", "FarmDrivers", "FarmStore", "FarmAgent",
+                "FarmCore", "FarmDrivers", "FarmStore", "FarmAgent", "FarmReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -40,6 +41,7 @@ let package = Package(
         .testTarget(name: "FarmCoreTests", dependencies: ["FarmCore", "FarmTesting"]),
         .testTarget(name: "FarmDriversTests", dependencies: ["FarmDrivers", "FarmCore"]),
         .testTarget(name: "FarmStoreTests", dependencies: ["FarmStore", "FarmCore"]),
+        .testTarget(name: "FarmReportsTests", dependencies: ["FarmReports", "FarmCore"]),
         .testTarget(name: "BootfarmCLITests", dependencies: ["FarmCore", "FarmStore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -209,7 +209,10 @@ public struct JobRunner: Sendable {
                 }
                 if analyzer.analysis.stage > before {
                     let stage = analyzer.analysis.stage
-                    progress(.stage(stage, atSeconds: analyzer.analysis.stageTimes[stage] ?? clock.seconds, detail: detail(for: stage, analyzer.analysis)))
+                    progress(
+                        .stage(
+                            stage, atSeconds: analyzer.analysis.stageTimes[stage] ?? clock.seconds,
+                            detail: detail(for: stage, analyzer.analysis)))
                 }
             }
         }

@@ -9,7 +9,30 @@ enum BootRow {
         avg_power_w, peak_power_w, stage_times
         """
 
-    static let insertSQL = "INSERT OR REPLACE INTO boots (\(columns)) VALUES (\(Array(repeating: "?", count: 24).joined(separator: ", ")))"
+    /// Inserts, or updates every column of the record with the same id (no delete, so its log stays).
+    static let upsertSQL: String = {
+        let names = columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let updates = names.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        return "INSERT INTO boots (\(columns)) VALUES (\(Array(repeating: "?", count: names.count).joined(separator: ", "))) "
+            + "ON CONFLICT (id) DO UPDATE SET \(updates)"
+    }()
+
+    static let insertRevisionSQL = """
+        INSERT INTO revisions (tree, branch, describe, "commit", commit_time, first_seen) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (tree, branch, describe) DO UPDATE SET
+            "commit" = CASE WHEN revisions."commit" = '' THEN excluded."commit" ELSE revisions."commit" END,
+            commit_time = coalesce(revisions.commit_time, excluded.commit_time),
+            first_seen = min(revisions.first_seen, excluded.first_seen)
+        """
+
+    static func bindRevision(_ record: BootRecord, to statement: SQLiteStatement) {
+        statement.bind(1, record.revision.tree)
+        statement.bind(2, record.revision.branch)
+        statement.bind(3, record.revision.describe)
+        statement.bind(4, record.revision.commit)
+        statement.bind(5, record.revision.commitTime)
+        statement.bind(6, record.startedAt)
+    }
 
     static func bind(_ record: BootRecord, to statement: SQLiteStatement) {
         statement.bind(1, record.id)
@@ -64,15 +87,16 @@ enum BootRow {
     }
 
     static func encodeStageTimes(_ times: [Stage: Double]) -> String {
-        let object = Dictionary(uniqueKeysWithValues: times.map { ($0.key.rawValue, $0.value) })
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+        let fields = Stage.allCases.compactMap { stage in times[stage].map { "\"\(stage.rawValue)\":\($0)" } }
+        return "{" + fields.joined(separator: ",") + "}"
     }
 
     static func decodeStageTimes(_ text: String) -> [Stage: Double] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Double] else { return [:] }
+        guard text != "{}", case .object(let members)? = try? JSONParser.parse(Array(text.utf8)) else { return [:] }
         var times: [Stage: Double] = [:]
-        for (key, value) in object { if let stage = Stage(rawValue: key) { times[stage] = value } }
+        for (key, value) in members {
+            if let stage = Stage(rawValue: key), case .number(let number) = value, let seconds = Double(number) { times[stage] = seconds }
+        }
         return times
     }
 }

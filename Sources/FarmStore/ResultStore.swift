@@ -6,7 +6,7 @@ import Foundation
 /// Safe to share between tasks: calls are serialised on one connection. Several processes may
 /// use the same file (WAL mode; writers wait up to 10 s for each other).
 public final class ResultStore: @unchecked Sendable {
-    private let database: SQLiteDatabase
+    let database: SQLiteDatabase
     private let lock = NSLock()
     /// The file.
     public let path: String
@@ -21,6 +21,11 @@ public final class ResultStore: @unchecked Sendable {
             throw .cannotOpen(path: path, message: "cannot create folder \(folder): \(error.localizedDescription)")
         }
         database = try SQLiteDatabase(path: path)
+        // Refuse a newer file before anything writes to it: switching to WAL rewrites its header.
+        let version = try database.userVersion
+        guard version <= StoreSchema.migrations.count else {
+            throw .newerSchema(path: path, found: version, supported: StoreSchema.migrations.count)
+        }
         try database.execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL")
         try StoreSchema.migrate(database)
     }
@@ -28,24 +33,29 @@ public final class ResultStore: @unchecked Sendable {
     /// The default store: `$XDG_DATA_HOME/bootfarm/results.sqlite` (or `~/.local/share/…`).
     public static var defaultPath: String {
         let environment = ProcessInfo.processInfo.environment
-        let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        let base =
+            environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? (NSHomeDirectory() as NSString).appendingPathComponent(".local/share")
         return (base as NSString).appendingPathComponent("bootfarm/results.sqlite")
     }
 
-    private func locked<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+    func locked<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
         lock.lock()
         defer { lock.unlock() }
         return try body()
     }
 
-    /// Stores a boot and its console log in one transaction (replacing a record with the same id).
+    /// Stores a boot and its console log in one transaction. A record with the same id is
+    /// updated in place; its stored log is kept unless a new one is given.
     public func insert(_ record: BootRecord, log: ConsoleTranscript? = nil) throws(StoreError) {
         try locked { () throws(StoreError) in
             try database.transaction { () throws(StoreError) in
-                let statement = try database.prepare(BootRow.insertSQL)
+                let statement = try database.prepare(BootRow.upsertSQL)
                 BootRow.bind(record, to: statement)
                 try statement.step()
+                let revision = try database.prepare(BootRow.insertRevisionSQL)
+                BootRow.bindRevision(record, to: revision)
+                try revision.step()
                 if let log {
                     let logStatement = try database.prepare(
                         "INSERT OR REPLACE INTO boot_logs (boot_id, log, line_times) VALUES (?, ?, ?)")

@@ -84,17 +84,26 @@ final class SQLiteStatement {
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     func bind(_ index: Int32, _ value: String?) {
-        guard let value else { sqlite3_bind_null(statement, index); return }
+        guard let value else {
+            sqlite3_bind_null(statement, index)
+            return
+        }
         sqlite3_bind_text(statement, index, value, -1, Self.transient)
     }
 
     func bind(_ index: Int32, _ value: Int?) {
-        guard let value else { sqlite3_bind_null(statement, index); return }
+        guard let value else {
+            sqlite3_bind_null(statement, index)
+            return
+        }
         sqlite3_bind_int64(statement, index, Int64(value))
     }
 
     func bind(_ index: Int32, _ value: Double?) {
-        guard let value else { sqlite3_bind_null(statement, index); return }
+        guard let value else {
+            sqlite3_bind_null(statement, index)
+            return
+        }
         sqlite3_bind_double(statement, index, value)
     }
 
@@ -130,6 +139,8 @@ final class SQLiteStatement {
     func double(_ column: Int32) -> Double? {
         sqlite3_column_type(statement, column) == SQLITE_NULL ? nil : sqlite3_column_double(statement, column)
     }
+
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
 
     func blob(_ column: Int32) -> [UInt8] {
         let count = Int(sqlite3_column_bytes(statement, column))

@@ -6,6 +6,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case sqlite(code: Int32, message: String, sql: String)
     /// The file was written by a newer bootfarm.
     case newerSchema(path: String, found: Int, supported: Int)
+    /// A transaction was rolled back on purpose; nothing of it was stored.
+    case rolledBack(reason: String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
             "results store: \(message) (SQLite error \(code)) in: \(sql.prefix(120))"
         case .newerSchema(let path, let found, let supported):
             "results store \(path) has schema version \(found), newer than this bootfarm's \(supported): upgrade bootfarm"
+        case .rolledBack(let reason):
+            "nothing was stored: \(reason)"
         }
     }
 }

@@ -36,7 +36,22 @@ enum StoreSchema {
             log BLOB NOT NULL,
             line_times BLOB NOT NULL
         );
+        """,
+        // 2: revisions of each tree/branch, ordered by commit time, and the keys reports look up.
         """
+        CREATE TABLE revisions (
+            tree TEXT NOT NULL,
+            branch TEXT NOT NULL,
+            describe TEXT NOT NULL,
+            "commit" TEXT NOT NULL DEFAULT '',
+            commit_time TEXT,
+            first_seen TEXT NOT NULL,
+            PRIMARY KEY (tree, branch, describe)
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO revisions (tree, branch, describe, "commit", commit_time, first_seen)
+            SELECT tree, branch, describe, "commit", commit_time, min(started_at) FROM boots GROUP BY tree, branch, describe;
+        CREATE INDEX boots_by_key ON boots (lab, board, tree, branch);
+        """,
     ]
 
     static func migrate(_ database: SQLiteDatabase) throws(StoreError) {
@@ -46,6 +61,8 @@ enum StoreSchema {
         }
         for version in current..<migrations.count {
             try database.transaction { () throws(StoreError) in
+                // Another process may have migrated between our read and this (locked) transaction.
+                guard try database.userVersion == version else { return }
                 try database.execute(migrations[version])
                 try database.execute("PRAGMA user_version = \(version + 1)")
             }

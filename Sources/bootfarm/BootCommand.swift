@@ -90,7 +90,9 @@ struct BootCommand: AsyncParsableCommand {
             guard let path else { continue }
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-                throw CLIError.usage("\(flag) \(path): no such file", detail: "nothing was powered; check the path (scripts/kit builds the test kernels into .kit/)")
+                throw CLIError.usage(
+                    "\(flag) \(path): no such file",
+                    detail: "nothing was powered; check the path (scripts/kit builds the test kernels into .kit/)")
             }
         }
         if let prompt {

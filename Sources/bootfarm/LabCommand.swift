@@ -31,7 +31,9 @@ struct LabCommand: AsyncParsableCommand {
                     object["tftp_root"] = board.tftpRoot
                     return object
                 }
-                print(JSONOutput.text(["lab": lab.name, "file": lab.file, "board_types": lab.boardTypesDirectory, "boards": boards], pretty: true))
+                print(
+                    JSONOutput.text(
+                        ["lab": lab.name, "file": lab.file, "board_types": lab.boardTypesDirectory, "boards": boards], pretty: true))
                 return
             }
             print("lab \(lab.name): \(lab.boards.count) board\(lab.boards.count == 1 ? "" : "s") (\(lab.file))")
@@ -40,7 +42,9 @@ struct LabCommand: AsyncParsableCommand {
             for board in lab.boards {
                 let name = board.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
                 let type = board.type.name.padding(toLength: typeWidth, withPad: " ", startingAt: 0)
-                print("  \(name)  \(type)  \(board.type.arch.padding(toLength: 7, withPad: " ", startingAt: 0))  \(board.type.bootMethod.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0))  power \(board.power.kind), console \(board.console.kind) \(board.console.location)")
+                print(
+                    "  \(name)  \(type)  \(board.type.arch.padding(toLength: 7, withPad: " ", startingAt: 0))  \(board.type.bootMethod.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0))  power \(board.power.kind), console \(board.console.kind) \(board.console.location)"
+                )
             }
         }
     }

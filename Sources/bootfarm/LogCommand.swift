@@ -32,31 +32,42 @@ struct LogCommand: AsyncParsableCommand {
             for pattern in patterns {
                 do { compiled.append(try ConsolePattern.regex(pattern)) } catch { throw CLIError.usage("--pattern: \(error)") }
             }
-            guard let handle = FileHandle(forReadingAtPath: file) else {
-                throw CLIError.usage("\(file): cannot open the log file")
+            let descriptor = open(file, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else {
+                throw CLIError.usage("\(file): cannot open the log file: \(String(cString: strerror(errno)))")
             }
-            defer { try? handle.close() }
+            defer { close(descriptor) }
             var transcript = ConsoleTranscript()
+            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0
+            transcript.reserveCapacity(size)
             var scanner = ConsoleScanner()
             var counts = Array(repeating: 0, count: compiled.count)
+            var chunk = [UInt8](repeating: 0, count: 65536)
             let start = BootClock.monotonicNanoseconds()
+            // Read as a console does: 64 KiB at a time, each chunk stamped on arrival and scanned.
             while true {
-                let chunk = handle.readData(ofLength: 65536)
-                if chunk.isEmpty { break }
-                transcript.append(chunk, at: BootClock.monotonicNanoseconds() - start)
+                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count <= 0 { break }
+                chunk.withUnsafeBufferPointer { buffer in
+                    transcript.append(UnsafeBufferPointer(rebasing: buffer[0..<count]), at: BootClock.monotonicNanoseconds() - start)
+                }
                 while let match = scanner.next(in: transcript, patterns: compiled) { counts[match.patternIndex] += 1 }
             }
             let seconds = Double(BootClock.monotonicNanoseconds() - start) / 1e9
             let megabytes = Double(transcript.bytes.count) / 1e6
             if json {
                 let matches = Dictionary(uniqueKeysWithValues: zip(patterns, counts).map { ($0.0, $0.1) })
-                print(JSONOutput.text([
-                    "bytes": transcript.bytes.count, "lines": transcript.lineCount, "seconds": seconds,
-                    "megabytes_per_second": seconds > 0 ? megabytes / seconds : 0, "matches": matches,
-                ]))
+                print(
+                    JSONOutput.text([
+                        "bytes": transcript.bytes.count, "lines": transcript.lineCount, "seconds": seconds,
+                        "megabytes_per_second": seconds > 0 ? megabytes / seconds : 0, "matches": matches,
+                    ]))
                 return
             }
-            print(String(format: "%d bytes, %d lines in %.3f s (%.1f MB/s)", transcript.bytes.count, transcript.lineCount, seconds, seconds > 0 ? megabytes / seconds : 0))
+            print(
+                String(
+                    format: "%d bytes, %d lines in %.3f s (%.1f MB/s)", transcript.bytes.count, transcript.lineCount, seconds,
+                    seconds > 0 ? megabytes / seconds : 0))
             for (pattern, count) in zip(patterns, counts) { print("\(count)\t\(pattern)") }
         }
     }
@@ -99,7 +110,9 @@ struct LogCommand: AsyncParsableCommand {
             if let version = analysis.kernelVersionLine { print("kernel: \(version)") }
             if let last = analysis.lastKernelTimestamp { print(String(format: "last kernel timestamp: %.6f s", last)) }
             print("warnings: \(analysis.warnings.count)")
-            for event in analysis.fatalEvents { print("line \(event.lineIndex + 1): \(event.kind.rawValue) in \(event.stage.rawValue): \(event.message)") }
+            for event in analysis.fatalEvents {
+                print("line \(event.lineIndex + 1): \(event.kind.rawValue) in \(event.stage.rawValue): \(event.message)")
+            }
         }
     }
 }

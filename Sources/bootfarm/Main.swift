@@ -7,7 +7,7 @@ struct Bootfarm: AsyncParsableCommand {
         commandName: "bootfarm",
         abstract: "Boot kernels on lab boards, record every boot, and track boot regressions.",
         version: "0.1.0",
-        subcommands: [BootCommand.self, LabCommand.self, ResultsCommand.self, LogCommand.self]
+        subcommands: [BootCommand.self, LabCommand.self, ResultsCommand.self, ReportCommand.self, LogCommand.self]
     )
 }
 
@@ -43,7 +43,9 @@ struct CLIError: Error {
     var exitCode: Int32
 
     static func usage(_ message: String, detail: String = "") -> CLIError { CLIError(message: message, detail: detail, exitCode: 2) }
-    static func infrastructure(_ message: String, detail: String = "") -> CLIError { CLIError(message: message, detail: detail, exitCode: 3) }
+    static func infrastructure(_ message: String, detail: String = "") -> CLIError {
+        CLIError(message: message, detail: detail, exitCode: 3)
+    }
 
     func report() {
         var text = "bootfarm: error: \(message)\n"

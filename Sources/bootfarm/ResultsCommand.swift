@@ -7,7 +7,7 @@ struct ResultsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "results",
         abstract: "Inspect the boots recorded in a results store.",
-        subcommands: [List.self, Show.self]
+        subcommands: [List.self, Show.self, Import.self, Export.self]
     )
 
     struct StoreOptions: ParsableArguments {
@@ -19,6 +19,12 @@ struct ResultsCommand: AsyncParsableCommand {
             if db != nil, !FileManager.default.fileExists(atPath: path) {
                 throw CLIError.usage("\(path): no such results store", detail: "record boots into it with: bootfarm boot --db \(path) ...")
             }
+            do { return try ResultStore(path: path) } catch { throw CLIError.usage("\(error)") }
+        }
+
+        /// Opens the store, creating it when it does not exist yet.
+        func openOrCreate() throws -> ResultStore {
+            let path = db ?? ResultStore.defaultPath
             do { return try ResultStore(path: path) } catch { throw CLIError.usage("\(error)") }
         }
     }
@@ -78,7 +84,9 @@ struct ResultsCommand: AsyncParsableCommand {
             print(ResultLine.text(record))
             print("id \(record.id)  lab \(record.lab)  board type \(record.boardType)  arch \(record.build.arch)")
             print("started \(record.startedAt)  finished \(record.finishedAt ?? "-")")
-            for stage in Stage.allCases { if let time = record.stageTimes[stage] { print(String(format: "  %-10@ %7.2f s", stage.rawValue, time)) } }
+            for stage in Stage.allCases {
+                if let time = record.stageTimes[stage] { print(String(format: "  %-10@ %7.2f s", stage.rawValue, time)) }
+            }
         }
     }
 }

@@ -32,7 +32,7 @@ final class SignalTrap: @unchecked Sendable {
 
     /// Restores default signal handling.
     func disarm() {
-        sources.forEach { $0.cancel() }
+        for source in sources { source.cancel() }
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
     }

@@ -38,7 +38,9 @@ enum Harness {
     }
 
     /// Runs bootfarm with `arguments` from the repository root; `onStart` gets the process id.
-    static func run(_ arguments: [String], timeoutSeconds: Double = 240, onStart: (@Sendable (Int32) -> Void)? = nil) throws -> CommandResult {
+    static func run(_ arguments: [String], timeoutSeconds: Double = 240, onStart: (@Sendable (Int32) -> Void)? = nil) throws
+        -> CommandResult
+    {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -56,9 +58,15 @@ enum Harness {
         nonisolated(unsafe) var errData = Data()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { outData = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async {
+            outData = output.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
         group.enter()
-        DispatchQueue.global().async { errData = error.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async {
+            errData = error.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning {
             process.terminate()

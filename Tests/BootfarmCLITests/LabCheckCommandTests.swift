@@ -33,7 +33,8 @@ struct LabCheckCommandTests {
 
     static let badLabs: [BadLab] = [
         BadLab(
-            name: "wrong type", yaml: """
+            name: "wrong type",
+            yaml: """
                 name: t
                 boards:
                   b1:
@@ -44,7 +45,8 @@ struct LabCheckCommandTests {
                       port: twelve
                 """, place: "lab.yaml:8:", key: "boards.b1.console.port", words: "expected an integer"),
         BadLab(
-            name: "unknown key", yaml: """
+            name: "unknown key",
+            yaml: """
                 name: t
                 boards:
                   b1:
@@ -54,7 +56,8 @@ struct LabCheckCommandTests {
                     colour: red
                 """, place: "lab.yaml:7:", key: "boards.b1.colour", words: "unknown key 'colour'"),
         BadLab(
-            name: "missing board type", yaml: """
+            name: "missing board type",
+            yaml: """
                 name: t
                 boards:
                   b1:
@@ -63,7 +66,8 @@ struct LabCheckCommandTests {
                     console: {kind: qemu-pty}
                 """, place: "lab.yaml:4:", key: "boards.b1.type", words: "unknown board type 'qemu-riscv-nonesuch'"),
         BadLab(
-            name: "unknown power kind", yaml: """
+            name: "unknown power kind",
+            yaml: """
                 name: t
                 boards:
                   b1:
@@ -73,7 +77,8 @@ struct LabCheckCommandTests {
                     console: {kind: qemu-pty}
                 """, place: "lab.yaml:6:", key: "boards.b1.power.kind", words: "unknown power kind 'usb-relay'"),
         BadLab(
-            name: "syntax error", yaml: """
+            name: "syntax error",
+            yaml: """
                 name: t
                 boards:
                   b1: [unclosed

@@ -29,12 +29,15 @@ struct QEMUBootTests {
     }
 
     @Test func arm64KernelBootsThroughUBootOverTFTPAndIsRecordedWithItsLog() throws {
-        let boot = try boot("arm64-uboot-1", kernel: try Harness.kitFile("arm64/Image"), ramdisk: try Harness.kitFile("arm64/ramdisk-good.cpio.gz"))
+        let boot = try boot(
+            "arm64-uboot-1", kernel: try Harness.kitFile("arm64/Image"), ramdisk: try Harness.kitFile("arm64/ramdisk-good.cpio.gz"))
         #expect(boot.result.exitCode == 0, "\(boot.result.standardError)")
         #expect(boot.record["status"] as? String == "pass")
         #expect(boot.record["stage"] as? String == "prompt")
         #expect((boot.record["boot_time_s"] as? Double ?? 0) > 0)
-        #expect(boot.record["kernel_image_size"] as? Int == Int(try FileManager.default.attributesOfItem(atPath: try Harness.kitFile("arm64/Image"))[.size] as? NSNumber ?? 0))
+        #expect(
+            boot.record["kernel_image_size"] as? Int
+                == Int(try FileManager.default.attributesOfItem(atPath: try Harness.kitFile("arm64/Image"))[.size] as? NSNumber ?? 0))
         #expect(boot.result.standardError.contains("> tftpboot"), "progress shows the bootloader commands")
         try expectNoEmulatorLeft(boot)
 
@@ -62,7 +65,8 @@ struct QEMUBootTests {
     }
 
     @Test func x86KernelBootsThroughUBootWithZboot() throws {
-        let boot = try boot("x86-uboot-1", kernel: try Harness.kitFile("x86_64/bzImage"), ramdisk: try Harness.kitFile("x86_64/ramdisk-good.cpio.gz"))
+        let boot = try boot(
+            "x86-uboot-1", kernel: try Harness.kitFile("x86_64/bzImage"), ramdisk: try Harness.kitFile("x86_64/ramdisk-good.cpio.gz"))
         #expect(boot.result.exitCode == 0, "\(boot.result.standardError)")
         #expect(boot.record["status"] as? String == "pass")
         #expect(boot.record["arch"] as? String == "x86_64")
@@ -72,7 +76,8 @@ struct QEMUBootTests {
     }
 
     @Test func arm64KernelBootsDirectlyInQEMU() throws {
-        let boot = try boot("arm64-direct-1", kernel: try Harness.kitFile("arm64/Image"), ramdisk: try Harness.kitFile("arm64/ramdisk-good.cpio.gz"))
+        let boot = try boot(
+            "arm64-direct-1", kernel: try Harness.kitFile("arm64/Image"), ramdisk: try Harness.kitFile("arm64/ramdisk-good.cpio.gz"))
         #expect(boot.result.exitCode == 0, "\(boot.result.standardError)")
         #expect(boot.record["status"] as? String == "pass")
         #expect(boot.record["stage"] as? String == "prompt")
@@ -81,14 +86,16 @@ struct QEMUBootTests {
     }
 
     @Test func aConsoleOverTCPWorksLikeAPTY() throws {
-        let boot = try boot("arm64-uboot-tcp", kernel: try Harness.kitFile("arm64/Image"), ramdisk: try Harness.kitFile("arm64/ramdisk-good.cpio.gz"))
+        let boot = try boot(
+            "arm64-uboot-tcp", kernel: try Harness.kitFile("arm64/Image"), ramdisk: try Harness.kitFile("arm64/ramdisk-good.cpio.gz"))
         #expect(boot.result.exitCode == 0, "\(boot.result.standardError)")
         #expect(boot.record["status"] as? String == "pass")
         try expectNoEmulatorLeft(boot)
     }
 
     @Test func aPanickingRamdiskFailsInUserspaceWithThePanicAsReason() throws {
-        let boot = try boot("arm64-uboot-1", kernel: try Harness.kitFile("arm64/Image"), ramdisk: try Harness.kitFile("arm64/ramdisk-panic.cpio.gz"))
+        let boot = try boot(
+            "arm64-uboot-1", kernel: try Harness.kitFile("arm64/Image"), ramdisk: try Harness.kitFile("arm64/ramdisk-panic.cpio.gz"))
         #expect(boot.result.exitCode == 1, "\(boot.result.standardError)")
         #expect(boot.record["status"] as? String == "fail")
         #expect(boot.record["stage"] as? String == "userspace")
@@ -123,7 +130,8 @@ struct QEMUBootTests {
 
     @Test func aFileMissingFromTheTFTPRootIsAnInfrastructureError() throws {
         let roots = try Harness.temporaryFolder()
-        let lab = try Harness.labFile("""
+        let lab = try Harness.labFile(
+            """
             name: broken
             boards:
               b1:
@@ -135,7 +143,8 @@ struct QEMUBootTests {
                 console: {kind: qemu-pty}
             """)
         try FileManager.default.createDirectory(at: roots.appendingPathComponent("served"), withIntermediateDirectories: true)
-        let boot = try boot("b1", kernel: try Harness.kitFile("arm64/Image"), ramdisk: try Harness.kitFile("arm64/ramdisk-good.cpio.gz"), lab: lab.path)
+        let boot = try boot(
+            "b1", kernel: try Harness.kitFile("arm64/Image"), ramdisk: try Harness.kitFile("arm64/ramdisk-good.cpio.gz"), lab: lab.path)
         #expect(boot.result.exitCode == 3, "\(boot.result.standardError)")
         #expect(boot.record["status"] as? String == "error")
         #expect(boot.record["stage"] as? String == "bootloader")
@@ -144,7 +153,8 @@ struct QEMUBootTests {
     }
 
     @Test func aMissingQEMUBinaryIsAnInfrastructureError() throws {
-        let lab = try Harness.labFile("""
+        let lab = try Harness.labFile(
+            """
             name: broken
             boards:
               b1:
@@ -159,7 +169,8 @@ struct QEMUBootTests {
     }
 
     @Test func aConsoleThatCannotBeOpenedIsAnInfrastructureErrorAndLeavesNoEmulator() throws {
-        let lab = try Harness.labFile("""
+        let lab = try Harness.labFile(
+            """
             name: broken
             boards:
               b1:
@@ -167,7 +178,8 @@ struct QEMUBootTests {
                 power: {kind: qemu}
                 console: {kind: serial, device: /dev/ttyNONESUCH7}
             """)
-        let boot = try boot("b1", kernel: try Harness.kitFile("arm64/Image"), ramdisk: try Harness.kitFile("arm64/ramdisk-good.cpio.gz"), lab: lab.path)
+        let boot = try boot(
+            "b1", kernel: try Harness.kitFile("arm64/Image"), ramdisk: try Harness.kitFile("arm64/ramdisk-good.cpio.gz"), lab: lab.path)
         #expect(boot.result.exitCode == 3)
         #expect(boot.record["status"] as? String == "error")
         #expect((boot.record["reason"] as? String ?? "").contains("cannot open console /dev/ttyNONESUCH7"))

@@ -100,8 +100,15 @@ public struct BootStateMachine: Sendable {
             state = .watchingKernel
             return .expect(kernelPatterns, deadline: stageDeadline)
 
+        case (.collectingPanic, .consoleClosed):
+            // The kernel already panicked; a board or emulator that resets or exits now does not
+            // turn the kernel's failure into an infrastructure error.
+            return finish(BootVerdict(status: .fail, stage: stage, reason: "Kernel panic"))
+
         case (_, .consoleClosed):
-            return finish(BootVerdict(status: .error, stage: stage, reason: "console closed during \(stage.rawValue) (the board or its emulator went away)"))
+            return finish(
+                BootVerdict(
+                    status: .error, stage: stage, reason: "console closed during \(stage.rawValue) (the board or its emulator went away)"))
 
         case (.awaitingAutoboot, .matched(let index, _, _)):
             if index == 0 {
@@ -174,9 +181,10 @@ public struct BootStateMachine: Sendable {
             case .awaitingAutoboot, .awaitingBootloaderPrompt, .awaitingCommandAnswer: status = .error
             default: status = .fail
             }
-            return finish(BootVerdict(
-                status: status, stage: stage, reason: "timeout in \(stage.rawValue) after \(Self.format(timeout)) s \(waitingFor)",
-                timedOut: true))
+            return finish(
+                BootVerdict(
+                    status: status, stage: stage, reason: "timeout in \(stage.rawValue) after \(Self.format(timeout)) s \(waitingFor)",
+                    timedOut: true))
 
         default:
             return finish(BootVerdict(status: .error, stage: stage, reason: "internal: unexpected \(event) in \(state)"))

@@ -40,7 +40,9 @@ public struct BootOutcome: Sendable, Equatable {
             if verdict.timedOut && consoleBytes == 0 {
                 return BootOutcome(status: .error, stage: .power, reason: "no console output: \(verdict.reason)")
             }
-            return BootOutcome(status: verdict.status, stage: verdict.status == .pass ? .prompt : max(verdict.stage, analysis.stage), reason: verdict.reason)
+            return BootOutcome(
+                status: verdict.status, stage: verdict.status == .pass ? .prompt : max(verdict.stage, analysis.stage),
+                reason: verdict.reason)
         }
     }
 }

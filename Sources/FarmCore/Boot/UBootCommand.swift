@@ -103,7 +103,8 @@ public enum UBootAnswer: Sendable, Equatable {
         case .boot:
             if let line = firstLine(containing: imageMarkers) { return .bootFailed(line) }
             if let line = firstLine(containing: infrastructureMarkers) { return .infrastructureError("\(command.text): \(line)") }
-            return .bootFailed("\(command.text.split(separator: " ").first ?? "boot") returned to the U-Boot prompt: \(lines.last ?? "no message")")
+            return .bootFailed(
+                "\(command.text.split(separator: " ").first ?? "boot") returned to the U-Boot prompt: \(lines.last ?? "no message")")
         case .load(let file):
             if let line = firstLine(containing: infrastructureMarkers) { return .infrastructureError("tftpboot \(file): \(line)") }
             if lines.contains(where: { $0.contains("Bytes transferred") }) { return .ok }
@@ -112,7 +113,9 @@ public enum UBootAnswer: Sendable, Equatable {
             if lines.contains(where: { $0.contains("DHCP client bound") }) { return .ok }
             return .infrastructureError("dhcp: no address (\(firstLine(containing: infrastructureMarkers) ?? lines.last ?? "no answer"))")
         case .setting:
-            if let line = firstLine(containing: infrastructureMarkers + ["## Error"]) { return .infrastructureError("\(command.text): \(line)") }
+            if let line = firstLine(containing: infrastructureMarkers + ["## Error"]) {
+                return .infrastructureError("\(command.text): \(line)")
+            }
             return .ok
         }
     }

@@ -12,18 +12,51 @@ public struct ConfigNode {
 
     /// Parses `text` (the contents of `file`) into its root node.
     public static func parse(_ text: String, file: String) throws(ConfigError) -> ConfigNode {
-        do {
-            guard let node = try Yams.compose(yaml: text) else {
-                throw ConfigError(file: file, line: 1, message: "the file is empty; expected a YAML mapping")
+        var text = text
+        var tagged = 0
+        while true {
+            do {
+                guard let node = try Yams.compose(yaml: text) else {
+                    throw ConfigError(file: file, line: 1, message: "the file is empty; expected a YAML mapping")
+                }
+                return ConfigNode(node: node, file: file, path: "")
+            } catch let error as ConfigError {
+                throw error
+            } catch YamlError.duplicatedKeysInMapping(let keys, let context) {
+                // Yams rejects a duplicate key itself, naming only its first occurrence and no key
+                // path. A local tag on that occurrence makes the keys differ to Yams (it compares
+                // tags) but not to `mapping()`, which then reports the duplicate with line and path.
+                guard tagged < 100, let retagged = Self.tagging(text, at: context.mark, number: tagged) else {
+                    throw ConfigError(
+                        file: file, line: context.mark.line, column: context.mark.column, key: keys.first ?? "",
+                        message: "duplicate key")
+                }
+                text = retagged
+                tagged += 1
+            } catch let error as YamlError {
+                throw Self.configError(error, file: file)
+            } catch {
+                throw ConfigError(file: file, message: "cannot parse YAML: \(error)")
             }
-            return ConfigNode(node: node, file: file, path: "")
-        } catch let error as ConfigError {
-            throw error
-        } catch let error as YamlError {
-            throw Self.configError(error, file: file)
-        } catch {
-            throw ConfigError(file: file, message: "cannot parse YAML: \(error)")
         }
+    }
+
+    /// `text` with the tag `!duplicate-NUMBER` put before the node that starts at `mark`; nil when
+    /// no node can take a tag there.
+    static func tagging(_ text: String, at mark: Mark, number: Int) -> String? {
+        guard mark.line >= 1, mark.column >= 1 else { return nil }
+        var scalars = Array(text.unicodeScalars)
+        var offset = 0
+        for _ in 1..<mark.line {
+            guard let newline = scalars[offset...].firstIndex(of: "\n") else { return nil }
+            offset = newline + 1
+        }
+        offset += mark.column - 1
+        guard offset < scalars.count, !" \t\r\n*".unicodeScalars.contains(scalars[offset]) else { return nil }
+        scalars.insert(contentsOf: "!duplicate-\(number) ".unicodeScalars, at: offset)
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars)
+        return String(view)
     }
 
     /// Reads and parses a YAML file.
@@ -209,7 +242,8 @@ public final class ConfigMapping {
     /// Fails on the first key that was never read.
     public func finish() throws(ConfigError) {
         for entry in entries where !used.contains(entry.key) {
-            let keyNode = ConfigNode(node: entry.keyNode, file: owner.file, path: owner.path.isEmpty ? entry.key : "\(owner.path).\(entry.key)")
+            let keyNode = ConfigNode(
+                node: entry.keyNode, file: owner.file, path: owner.path.isEmpty ? entry.key : "\(owner.path).\(entry.key)")
             let expected = allowed.isEmpty ? "" : "; expected one of: \(Array(Set(allowed)).sorted().joined(separator: ", "))"
             throw keyNode.error("unknown key '\(entry.key)'\(expected)")
         }

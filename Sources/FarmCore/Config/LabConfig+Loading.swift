@@ -53,7 +53,9 @@ extension LabConfig {
         case (.qemu(let qemu), .qemuPTY) where qemu.serialTCPPort != nil:
             throw consoleNode.error("console 'qemu-pty' contradicts power.serial_tcp_port; use console kind 'tcp' on that port")
         case (.qemu(let qemu), .tcp(_, let port)) where qemu.serialTCPPort != port:
-            throw consoleNode.error("console port \(port) is not the QEMU serial port (power.serial_tcp_port: \(qemu.serialTCPPort.map(String.init) ?? "not set"))")
+            throw consoleNode.error(
+                "console port \(port) is not the QEMU serial port (power.serial_tcp_port: \(qemu.serialTCPPort.map(String.init) ?? "not set"))"
+            )
         default:
             break
         }
@@ -98,7 +100,8 @@ extension LabConfig {
             let baudNode = map.optional("baud")
             let baud = try baudNode?.integer() ?? 115200
             if let baudNode, !SerialBaudRates.supported.contains(baud) {
-                throw baudNode.error("unsupported baud rate \(baud); expected one of: \(SerialBaudRates.supported.map(String.init).joined(separator: ", "))")
+                throw baudNode.error(
+                    "unsupported baud rate \(baud); expected one of: \(SerialBaudRates.supported.map(String.init).joined(separator: ", "))")
             }
             console = .serial(device: device, baud: baud)
         case "tcp":

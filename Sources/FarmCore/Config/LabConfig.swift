@@ -39,7 +39,9 @@ public struct BoardConfig: Sendable {
     /// Path prefix of the TFTP root as the board's TFTP client sees it (default: the root itself).
     public var tftpServerPrefix: String
 
-    public init(name: String, type: BoardType, power: PowerResource, console: ConsoleResource, tftpRoot: String?, tftpServerPrefix: String = "") {
+    public init(
+        name: String, type: BoardType, power: PowerResource, console: ConsoleResource, tftpRoot: String?, tftpServerPrefix: String = ""
+    ) {
         self.name = name
         self.type = type
         self.power = power

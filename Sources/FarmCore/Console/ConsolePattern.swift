@@ -45,27 +45,24 @@ public struct ConsolePattern: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { source }
 
-    /// Finds the first match in `bytes[range]`; returns the matched byte range.
-    func firstMatch(in buffer: UnsafeBufferPointer<UInt8>, range: Range<Int>) -> Range<Int>? {
-        guard let base = buffer.baseAddress, !range.isEmpty else { return nil }
-        var literalStart: Int?
-        if !requiredLiteral.isEmpty {
-            let found = requiredLiteral.withUnsafeBytes { needle in
-                farm_memmem(base + range.lowerBound, range.count, needle.baseAddress, needle.count)
-            }
-            guard let found else { return nil }
-            literalStart = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
-        }
-        guard let expression else {
-            guard let start = literalStart else { return nil }
-            return start..<(start + requiredLiteral.count)
-        }
-        let segment = UnsafeBufferPointer(rebasing: buffer[range])
+    /// The literal every match contains, searched with `memmem`; empty when there is none.
+    var literal: [UInt8] { requiredLiteral }
+
+    /// True when matching needs the regular expression (not only the literal).
+    var needsExpression: Bool { expression != nil }
+
+    /// The first match of the expression in `search`, a part of the line `line` (byte offsets in
+    /// `buffer`). `^` and `$` match only at the line's ends, not at the ends of `search`.
+    func expressionMatch(in buffer: UnsafeBufferPointer<UInt8>, line: Range<Int>, search: Range<Int>) -> Range<Int>? {
+        guard let expression, !search.isEmpty else { return nil }
+        let segment = UnsafeBufferPointer(rebasing: buffer[line])
+        // Each byte becomes one UTF-16 unit (Latin-1), so offsets stay byte offsets.
         let text = String(decoding: segment.lazy.map { UInt16($0) }, as: UTF16.self)
-        guard let match = expression.regex.firstMatch(in: text, range: NSRange(location: 0, length: segment.count)),
-            match.range.length > 0
+        let range = NSRange(location: search.lowerBound - line.lowerBound, length: search.count)
+        guard let match = expression.regex.firstMatch(in: text, options: [.withoutAnchoringBounds], range: range),
+            match.range.location != NSNotFound, match.range.length > 0
         else { return nil }
-        let start = range.lowerBound + match.range.location
+        let start = line.lowerBound + match.range.location
         return start..<(start + match.range.length)
     }
 
@@ -104,7 +101,10 @@ struct LiteralAnalysis {
         var index = 0
         while index < characters.count {
             let character = characters[index]
-            if character == "\\" { index += 2; continue }
+            if character == "\\" {
+                index += 2
+                continue
+            }
             if character == "(" { depth += 1 } else if character == ")" { depth -= 1 } else if character == "|" { hasAlternation = true }
             index += 1
         }
@@ -159,7 +159,8 @@ struct LiteralAnalysis {
             if let literal, insideGroup == 0 {
                 if quantifierFollows {
                     isPlainText = false
-                    let optional = next.map { "*?{".unicodeScalars.contains($0) } ?? false
+                    let optional =
+                        next.map { "*?{".unicodeScalars.contains($0) } ?? false
                         || (character == "\\" && index + 2 < characters.count && "*?{".unicodeScalars.contains(characters[index + 2]))
                     if !optional { current.unicodeScalars.append(literal) }
                     endRun()

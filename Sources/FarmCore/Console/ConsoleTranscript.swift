@@ -28,6 +28,13 @@ public struct ConsoleTranscript: Sendable {
     /// Number of lines, counting an open last line.
     public var lineCount: Int { lineStarts.count }
 
+    /// Reserves room for `byteCount` bytes and about one line per 64 of them.
+    public mutating func reserveCapacity(_ byteCount: Int) {
+        bytes.reserveCapacity(byteCount)
+        lineStarts.reserveCapacity(byteCount / 64)
+        lineTimes.reserveCapacity(byteCount / 64)
+    }
+
     /// Appends bytes that arrived at `timeNanoseconds`.
     public mutating func append<C: Collection>(_ chunk: C, at timeNanoseconds: Int64) where C.Element == UInt8 {
         guard !chunk.isEmpty else { return }

@@ -1,7 +1,8 @@
 import FarmCore
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A console over a file descriptor: a serial tty, a PTY or a TCP socket.

@@ -1,7 +1,8 @@
 import FarmCore
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The "power switch" of an emulated board: on starts QEMU, off stops it.
@@ -75,7 +76,8 @@ public final class QEMUPowerSwitch: PowerSwitch, @unchecked Sendable {
     public func start() async throws {
         let binaryName = resource.binary ?? machine.binary
         guard let binary = ChildProcess.locate(binaryName) else {
-            throw PowerError.programMissing(program: binaryName, hint: "install Debian's qemu-system-arm / qemu-system-x86 (scripts/install-deps does)")
+            throw PowerError.programMissing(
+                program: binaryName, hint: "install Debian's qemu-system-arm / qemu-system-x86 (scripts/install-deps does)")
         }
         if let firmware = machine.firmware, directBoot == nil, !FileManager.default.fileExists(atPath: firmware) {
             throw PowerError.programMissing(program: firmware, hint: "install Debian's u-boot-qemu")

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A child process started with the parent-death signal set: if bootfarm dies, even by SIGKILL,
@@ -145,7 +146,7 @@ public final class ChildProcess: @unchecked Sendable {
             posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
             posix_spawnattr_setpgroup(&attributes, 0)
             var cArguments = argv.map { strdup($0) } + [nil]
-            defer { cArguments.forEach { free($0) } }
+            defer { for argument in cArguments { free(argument) } }
             var pid: pid_t = 0
             let result = posix_spawn(&pid, executable, &actions, &attributes, &cArguments, environ)
             guard result == 0 else {

@@ -1,0 +1,305 @@
+import FarmCore
+
+/// Finds regressions at one revision of a tree/branch from the boots of that revision and its
+/// history. Pure: no database, so every rule is tested on crafted histories.
+///
+/// Rules, per regression key (all but the revision):
+/// - A revision's outcome for a key is `pass` or `fail` from its non-error boots (both: flaky
+///   within retries); a revision with only infrastructure errors has no outcome and breaks no
+///   pass→fail chain.
+/// - `boot`: fails now, passed before; `isNew` when the previous outcome passed, else "failing
+///   since" the first failure after the last pass.
+/// - `fixed`: passes now, failed on the previous outcome.
+/// - `flaky`: retries disagree now, or pass/fail changed `flakyTransitions` times within the
+///   window; never reported as `boot` or `fixed`.
+/// - `conflict`: fails here while the same build on the same board type passes in another lab.
+/// - `boot_time`/`energy`: above median + `noiseFactor` × 1.4826 × MAD of the last passing
+///   samples *and* above median × (1 + relative threshold).
+/// - `kernel_size`: the image of an arch/defconfig/compiler grew by more than `kernelSizePercent`.
+/// - `warnings`: more warnings than on the previous revision.
+public struct RegressionFinder: Sendable {
+    public var settings: RegressionSettings
+
+    public init(settings: RegressionSettings = RegressionSettings()) {
+        self.settings = settings
+    }
+
+    enum Outcome: Equatable {
+        case pass, fail, mixed, error
+    }
+
+    struct Cell {
+        var boots: [BootRecord] = []
+        var outcome: Outcome {
+            var passes = 0
+            var fails = 0
+            var errors = 0
+            for boot in boots {
+                switch boot.status {
+                case .pass: passes += 1
+                case .fail: fails += 1
+                case .error: errors += 1
+                case .canceled: break
+                }
+            }
+            if passes > 0 && fails > 0 { return .mixed }
+            if passes > 0 { return .pass }
+            if fails > 0 { return .fail }
+            // Errors or cancellations only: no outcome for the kernel.
+            return .error
+        }
+        /// The latest boot (by start time) with `status`.
+        func latest(_ status: BootStatus? = nil) -> BootRecord? {
+            boots.filter { status == nil || $0.status == status }.max { $0.startedAt < $1.startedAt }
+        }
+    }
+
+    /// Analyzes `boots` (of one tree/branch) at the last of `revisions` (oldest first).
+    public func report(tree: String, branch: String, revisions: [RevisionPoint], boots: [BootRecord]) -> RegressionReport? {
+        guard let target = revisions.last else { return nil }
+        let position = Dictionary(revisions.enumerated().map { ($0.element.describe, $0.offset) }, uniquingKeysWith: { first, _ in first })
+        let targetIndex = revisions.count - 1
+        var cells: [RegressionKey: [Int: Cell]] = [:]
+        for boot in boots {
+            guard let index = position[boot.revision.describe] else { continue }
+            cells[RegressionKey(boot), default: [:]][index, default: Cell()].boots.append(boot)
+        }
+        var report = RegressionReport(
+            tree: tree, branch: branch, revision: target, previous: revisions.count > 1 ? revisions[revisions.count - 2] : nil,
+            boots: 0, passed: 0, failed: 0, errors: 0, boards: 0,
+            regressions: [], fixed: [], flaky: [], conflicts: [], offline: [], otherFailures: [])
+        var boards = Set<String>()
+        var failingKeys: [RegressionKey] = []
+        var passingLabs: [[String]: Set<String>] = [:]
+
+        for (key, byRevision) in cells {
+            guard let current = byRevision[targetIndex] else { continue }
+            for boot in current.boots {
+                report.boots += 1
+                switch boot.status {
+                case .pass: report.passed += 1
+                case .fail: report.failed += 1
+                case .error: report.errors += 1
+                case .canceled: break
+                }
+            }
+            boards.insert("\(key.lab)/\(key.board)")
+            let outcome = current.outcome
+            // History: outcomes before the target, newest first, without error-only revisions.
+            let history: [(index: Int, outcome: Outcome)] = (0..<targetIndex).reversed().compactMap { index in
+                guard let cell = byRevision[index] else { return nil }
+                let outcome = cell.outcome
+                return outcome == .error ? nil : (index, outcome)
+            }
+            if outcome == .pass || outcome == .mixed { passingLabs[key.buildAndType, default: []].insert(key.lab) }
+
+            switch outcome {
+            case .error:
+                let boot = current.latest(.error)
+                report.offline.append(Finding(kind: .error, key: key, detail: boot?.reason ?? "", bootID: boot?.id))
+                continue
+            case .mixed:
+                report.flaky.append(flakyFinding(key, current: current, detail: "pass and fail among the retries of this revision"))
+                continue
+            case .pass, .fail:
+                break
+            }
+            let window = history.prefix(settings.historyRevisions)
+            var transitions = 0
+            var previousOutcome = outcome
+            for entry in window {
+                if entry.outcome == .mixed || entry.outcome != previousOutcome { transitions += 1 }
+                previousOutcome = entry.outcome
+            }
+            if transitions >= settings.flakyTransitions {
+                let passes = window.filter { $0.outcome == .pass }.count + (outcome == .pass ? 1 : 0)
+                report.flaky.append(
+                    flakyFinding(
+                        key, current: current,
+                        detail: "\(transitions) pass/fail changes in the last \(window.count + 1) revisions (\(passes) passed)"))
+                continue
+            }
+
+            if outcome == .fail {
+                failingKeys.append(key)
+                let boot = current.latest(.fail)
+                // Walk back over the failure streak to the last pass.
+                var firstBad = targetIndex
+                var lastGood: Int?
+                for entry in history {
+                    if entry.outcome == .fail {
+                        firstBad = entry.index
+                    } else {
+                        lastGood = entry.index
+                        break
+                    }
+                }
+                if let lastGood {
+                    report.regressions.append(
+                        Finding(
+                            kind: .boot, key: key, lastGood: revisions[lastGood], firstBad: revisions[firstBad],
+                            isNew: firstBad == targetIndex,
+                            detail: boot?.reason ?? "", bootID: boot?.id))
+                } else {
+                    report.otherFailures.append(
+                        Finding(
+                            kind: .failure, key: key, firstBad: revisions[firstBad], isNew: firstBad == targetIndex,
+                            detail: boot?.reason ?? "",
+                            bootID: boot?.id))
+                }
+            } else {
+                if let previous = history.first, previous.outcome == .fail {
+                    var failingSince = previous.index
+                    for entry in history.dropFirst() {
+                        guard entry.outcome == .fail else { break }
+                        failingSince = entry.index
+                    }
+                    let lastFailure = byRevision[previous.index]?.latest(.fail)
+                    report.fixed.append(
+                        Finding(
+                            kind: .fixed, key: key, firstBad: revisions[failingSince],
+                            detail: lastFailure?.reason ?? "", bootID: current.latest(.pass)?.id))
+                }
+                report.regressions += measured(
+                    key, byRevision: byRevision, targetIndex: targetIndex, revisions: revisions, current: current)
+            }
+            if let warnings = warningsFinding(
+                key, byRevision: byRevision, history: history, targetIndex: targetIndex, revisions: revisions, current: current)
+            {
+                report.regressions.append(warnings)
+            }
+        }
+
+        for key in failingKeys {
+            let labs = passingLabs[key.buildAndType, default: []].subtracting([key.lab])
+            guard !labs.isEmpty else { continue }
+            let boot = cells[key]?[targetIndex]?.latest(.fail)
+            report.conflicts.append(
+                Finding(kind: .conflict, key: key, firstBad: target, detail: boot?.reason ?? "", otherLabs: labs.sorted(), bootID: boot?.id)
+            )
+        }
+        report.regressions += kernelSizeFindings(cells: cells, targetIndex: targetIndex, revisions: revisions)
+        report.boards = boards.count
+        let order: (Finding, Finding) -> Bool = { lhs, rhs in
+            lhs.kind.rawValue == rhs.kind.rawValue
+                ? lhs.key < rhs.key
+                : Finding.Kind.allCases.firstIndex(of: lhs.kind) ?? 0 < Finding.Kind.allCases.firstIndex(of: rhs.kind) ?? 0
+        }
+        report.regressions.sort(by: order)
+        report.fixed.sort(by: order)
+        report.flaky.sort(by: order)
+        report.conflicts.sort(by: order)
+        report.offline.sort(by: order)
+        report.otherFailures.sort(by: order)
+        return report
+    }
+
+    private func flakyFinding(_ key: RegressionKey, current: Cell, detail: String) -> Finding {
+        Finding(kind: .flaky, key: key, detail: detail, bootID: current.latest()?.id)
+    }
+
+    /// Boot time and energy against the noise of the key's recent passing history.
+    private func measured(
+        _ key: RegressionKey, byRevision: [Int: Cell], targetIndex: Int, revisions: [RevisionPoint], current: Cell
+    ) -> [Finding] {
+        var findings: [Finding] = []
+        let passes = current.boots.filter { $0.status == .pass }
+        let checks: [(Finding.Kind, (BootRecord) -> Double?, Double)] = [
+            (.bootTime, { $0.bootTimeSeconds }, settings.bootTimeRelative),
+            (.energy, { $0.energyJoules }, settings.energyRelative),
+        ]
+        for (kind, measure, relative) in checks {
+            let values = passes.compactMap(measure)
+            guard !values.isEmpty else { continue }
+            let value = Statistics.median(values)
+            var samples: [(index: Int, value: Double)] = []
+            for index in stride(from: targetIndex - 1, through: 0, by: -1) {
+                guard samples.count < settings.historyRevisions else { break }
+                guard let cell = byRevision[index] else { continue }
+                let old = cell.boots.filter { $0.status == .pass }.compactMap(measure)
+                if !old.isEmpty { samples.append((index, Statistics.median(old))) }
+            }
+            guard samples.count >= settings.minimumSamples else { continue }
+            let history = samples.map(\.value)
+            let median = Statistics.median(history)
+            let noise = 1.4826 * Statistics.medianAbsoluteDeviation(history, median: median)
+            guard value > median + settings.noiseFactor * noise, value > median * (1 + relative) else { continue }
+            let name = kind == .bootTime ? "boot time" : "energy"
+            let unit = kind == .bootTime ? "s" : "J"
+            findings.append(
+                Finding(
+                    kind: kind, key: key, lastGood: samples.first.map { revisions[$0.index] }, firstBad: revisions[targetIndex],
+                    isNew: true,
+                    value: value, baseline: median,
+                    detail:
+                        "\(name) \(Statistics.format(value)) \(unit), median of last \(history.count) passes \(Statistics.format(median)) \(unit) (+\(Statistics.format((value / median - 1) * 100)) %)",
+                    bootID: current.latest(.pass)?.id))
+        }
+        return findings
+    }
+
+    private func warningsFinding(
+        _ key: RegressionKey, byRevision: [Int: Cell], history: [(index: Int, outcome: Outcome)], targetIndex: Int,
+        revisions: [RevisionPoint], current: Cell
+    ) -> Finding? {
+        guard let previous = history.first, let previousCell = byRevision[previous.index] else { return nil }
+        let now = current.boots.filter { $0.status != .error }.map(\.warnings).max() ?? 0
+        let before = previousCell.boots.filter { $0.status != .error }.map(\.warnings).max() ?? 0
+        guard now > before else { return nil }
+        return Finding(
+            kind: .warnings, key: key, lastGood: revisions[previous.index], firstBad: revisions[targetIndex], isNew: true,
+            value: Double(now), baseline: Double(before), detail: "\(now) kernel warnings, \(before) before",
+            bootID: current.boots.max { $0.warnings < $1.warnings }?.id)
+    }
+
+    /// Kernel image growth per build (tree, branch, arch, defconfig, compiler).
+    private func kernelSizeFindings(cells: [RegressionKey: [Int: Cell]], targetIndex: Int, revisions: [RevisionPoint]) -> [Finding] {
+        var sizes: [[String]: [Int: (size: Int, key: RegressionKey, boot: String)]] = [:]
+        for (key, byRevision) in cells {
+            for (index, cell) in byRevision {
+                for boot in cell.boots {
+                    guard let size = boot.build.kernelImageSizeBytes, size > 0 else { continue }
+                    if let existing = sizes[key.build]?[index], existing.size >= size { continue }
+                    sizes[key.build, default: [:]][index] = (size, key, boot.id)
+                }
+            }
+        }
+        var findings: [Finding] = []
+        for (_, byRevision) in sizes {
+            guard let now = byRevision[targetIndex],
+                let previousIndex = byRevision.keys.filter({ $0 < targetIndex }).max(), let before = byRevision[previousIndex]
+            else { continue }
+            let growth = (Double(now.size) / Double(before.size) - 1) * 100
+            guard growth > settings.kernelSizePercent else { continue }
+            var key = now.key
+            key.board = ""
+            key.lab = ""
+            key.boardType = ""
+            findings.append(
+                Finding(
+                    kind: .kernelSize, key: key, lastGood: revisions[previousIndex], firstBad: revisions[targetIndex], isNew: true,
+                    value: Double(now.size), baseline: Double(before.size),
+                    detail: "kernel image \(now.size) bytes, \(before.size) before (+\(Statistics.format(growth)) %)", bootID: now.boot))
+        }
+        return findings
+    }
+}
+
+/// Robust statistics for noisy measurements.
+enum Statistics {
+    static func median(_ values: [Double]) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+
+    static func medianAbsoluteDeviation(_ values: [Double], median: Double) -> Double {
+        Self.median(values.map { abs($0 - median) })
+    }
+
+    static func format(_ value: Double) -> String {
+        let rounded = (value * 100).rounded() / 100
+        return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
+    }
+}

@@ -1,0 +1,54 @@
+import FarmDrivers
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite struct ChildProcessTests {
+    @Test func killedProcessIsReapedWithItsSignal() async throws {
+        let folder = try TemporaryFolder()
+        let child = try ChildProcess.launch("/bin/sleep", ["30"], logPath: folder.file("sleep.log"))
+        #expect(child.pid > 0)
+        #expect(child.isRunning)
+        #expect(child.status == nil)
+
+        child.signal(SIGKILL)
+        #expect(await child.waitForExit(seconds: 5))
+        #expect(!child.isRunning)
+        #expect(child.status == -SIGKILL)
+        #expect(kill(child.pid, 0) == -1 && errno == ESRCH, "the process is reaped, not a zombie")
+        // Signalling an exited process is harmless.
+        child.signal(SIGTERM)
+    }
+
+    @Test func exitStatusAndOutputAreRecorded() async throws {
+        let folder = try TemporaryFolder()
+        let log = folder.file("child.log")
+        let child = try ChildProcess.launch("/bin/sh", ["-c", "echo to-stdout; echo to-stderr >&2; exit 3"], logPath: log)
+        #expect(await child.waitForExit(seconds: 5))
+        #expect(child.status == 3)
+        let output = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(output.contains("to-stdout"))
+        #expect(output.contains("to-stderr"))
+    }
+
+    @Test func waitForExitGivesUpAfterItsTimeout() async throws {
+        let folder = try TemporaryFolder()
+        let child = try ChildProcess.launch("/bin/sleep", ["30"], logPath: folder.file("sleep.log"))
+        let started = ContinuousClock.now
+        #expect(await child.waitForExit(seconds: 0.2) == false)
+        #expect(ContinuousClock.now - started < .seconds(20))
+        child.signal(SIGKILL)
+        #expect(await child.waitForExit(seconds: 5))
+    }
+
+    @Test func locateFindsProgramsInPath() {
+        let shell = ChildProcess.locate("sh")
+        #expect(shell == "/bin/sh" || shell == "/usr/bin/sh")
+        #expect(ChildProcess.locate("/bin/sh") == "/bin/sh")
+        #expect(ChildProcess.locate("bootfarm-no-such-program") == nil)
+        #expect(ChildProcess.locate("/nonexistent/bin/sh") == nil)
+    }
+}
