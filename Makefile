@@ -22,8 +22,10 @@ test: deps kit
 demo: deps kit build
 	scripts/demo
 
-bench: deps
+bench:
+	scripts/install-deps --with-bench
 	bench/console
+	bench/results
 
 clean:
 	rm -rf .build demo

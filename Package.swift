@@ -41,8 +41,8 @@ let package = Package(
         .testTarget(name: "FarmCoreTests", dependencies: ["FarmCore", "FarmTesting"]),
         .testTarget(name: "FarmDriversTests", dependencies: ["FarmDrivers", "FarmCore"]),
         .testTarget(name: "FarmStoreTests", dependencies: ["FarmStore", "FarmCore"]),
-        .testTarget(name: "FarmReportsTests", dependencies: ["FarmReports", "FarmCore"]),
-        .testTarget(name: "BootfarmCLITests", dependencies: ["FarmCore", "FarmStore"]),
+        .testTarget(name: "FarmReportsTests", dependencies: ["FarmReports", "FarmCore"], exclude: ["Golden"]),
+        .testTarget(name: "BootfarmCLITests", dependencies: ["FarmCore", "FarmStore"], exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -7,7 +7,7 @@ RECORDS boots over N regression keys (default 10,000): each key boots once per r
 RECORDS / N revisions of one tree/branch. The JSON Lines file is in `bootfarm results import`
 format; the CSV file holds the same rows with the same columns, for `sqlite3 .import`.
 About 2 % of keys fail from some revision on, 1 % are flaky, 1 % have infrastructure errors,
-and boot times are noisy around a per-key base.
+0.5 % gain a kernel warning, and boot times are noisy around a per-key base.
 """
 import argparse
 import csv
@@ -38,6 +38,7 @@ def main():
             "arch": arch, "defconfig": defconfig, "compiler": "gcc-12",
             "base": rng.uniform(2.0, 20.0), "breaks": rng.randrange(revisions) if rng.random() < 0.02 else None,
             "flaky": rng.random() < 0.01, "offline": rng.random() < 0.01,
+            "warns": rng.randrange(revisions) if rng.random() < 0.005 else None,
         })
     written = 0
     with open(args.jsonl, "w") as jsonl, open(args.csv, "w", newline="") as csv_file:
@@ -62,7 +63,7 @@ def main():
                     "arch": key["arch"], "defconfig": key["defconfig"], "compiler": key["compiler"],
                     "tree": "mainline", "branch": "master", "commit": commit, "describe": describe,
                     "commit_time": commit_time, "started_at": commit_time, "status": status, "stage": stage,
-                    "reason": reason, "boot_time_s": boot_time, "warnings": rng.randrange(3),
+                    "reason": reason, "boot_time_s": boot_time, "warnings": 1 if key["warns"] is not None and revision >= key["warns"] else 0,
                     "kernel_image_size": 20_000_000 + revision * 1000, "energy_j": round(key["base"] * 2.1, 3),
                     "avg_power_w": 2.1, "peak_power_w": 3.4,
                 }

@@ -42,15 +42,42 @@ public struct EmailMessage: Sendable {
         ]
         lines += headers.map { "\($0.0): \(Self.encodeHeader($0.1))" }
         lines.append("")
-        lines += body.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.prefix(998)) }
+        lines += body.split(separator: "\n", omittingEmptySubsequences: false).map { Self.truncated(String($0), bytes: 998) }
         if lines.last == "" { lines.removeLast() }
         return lines.joined(separator: "\r\n") + "\r\n"
     }
 
-    /// RFC 2047 encoded-word for header values that are not plain ASCII.
+    /// RFC 2047 encoded-words for header values that are not plain ASCII. An encoded-word may be
+    /// at most 75 characters long, so longer values become several, each holding whole characters
+    /// (at most 45 bytes of UTF-8, 60 of base64), on folded lines.
     static func encodeHeader(_ value: String) -> String {
         let plain = value.unicodeScalars.allSatisfy { $0.isASCII && $0.value >= 0x20 && $0.value != 0x7F }
         if plain { return value }
-        return "=?utf-8?B?\(Data(value.utf8).base64EncodedString())?="
+        var words: [String] = []
+        var chunk: [UInt8] = []
+        for scalar in value.unicodeScalars {
+            let bytes = Array(String(scalar).utf8)
+            if chunk.count + bytes.count > 45 {
+                words.append("=?utf-8?B?\(Data(chunk).base64EncodedString())?=")
+                chunk = []
+            }
+            chunk += bytes
+        }
+        if !chunk.isEmpty { words.append("=?utf-8?B?\(Data(chunk).base64EncodedString())?=") }
+        return words.joined(separator: "\r\n ")
+    }
+
+    /// `line` cut to at most `bytes` bytes of UTF-8 (RFC 5322 counts a line's length in octets),
+    /// never inside a character.
+    static func truncated(_ line: String, bytes: Int) -> String {
+        guard line.utf8.count > bytes else { return line }
+        var result = ""
+        var count = 0
+        for character in line {
+            count += character.utf8.count
+            guard count <= bytes else { break }
+            result.append(character)
+        }
+        return result
     }
 }

@@ -28,8 +28,31 @@ public struct RegressionFinder: Sendable {
         case pass, fail, mixed, error
     }
 
+    /// What the finder needs of one boot (a small copy: cells hold many of them).
+    struct Sample {
+        var id: String
+        var status: BootStatus
+        var startedAt: String
+        var reason: String
+        var bootTimeSeconds: Double?
+        var energyJoules: Double?
+        var warnings: Int
+        var kernelImageSizeBytes: Int?
+
+        init(_ record: BootRecord) {
+            id = record.id
+            status = record.status
+            startedAt = record.startedAt
+            reason = record.reason
+            bootTimeSeconds = record.bootTimeSeconds
+            energyJoules = record.energyJoules
+            warnings = record.warnings
+            kernelImageSizeBytes = record.build.kernelImageSizeBytes
+        }
+    }
+
     struct Cell {
-        var boots: [BootRecord] = []
+        var boots: [Sample] = []
         var outcome: Outcome {
             var passes = 0
             var fails = 0
@@ -49,7 +72,7 @@ public struct RegressionFinder: Sendable {
             return .error
         }
         /// The latest boot (by start time) with `status`.
-        func latest(_ status: BootStatus? = nil) -> BootRecord? {
+        func latest(_ status: BootStatus? = nil) -> Sample? {
             boots.filter { status == nil || $0.status == status }.max { $0.startedAt < $1.startedAt }
         }
     }
@@ -59,10 +82,12 @@ public struct RegressionFinder: Sendable {
         guard let target = revisions.last else { return nil }
         let position = Dictionary(revisions.enumerated().map { ($0.element.describe, $0.offset) }, uniquingKeysWith: { first, _ in first })
         let targetIndex = revisions.count - 1
-        var cells: [RegressionKey: [Int: Cell]] = [:]
+        // Per key, one cell per revision of the window (a flat array: the window is small).
+        let emptyRow = [Cell?](repeating: nil, count: revisions.count)
+        var cells: [RegressionKey: [Cell?]] = [:]
         for boot in boots {
             guard let index = position[boot.revision.describe] else { continue }
-            cells[RegressionKey(boot), default: [:]][index, default: Cell()].boots.append(boot)
+            cells[RegressionKey(boot), default: emptyRow].add(Sample(boot), at: index)
         }
         var report = RegressionReport(
             tree: tree, branch: branch, revision: target, previous: revisions.count > 1 ? revisions[revisions.count - 2] : nil,
@@ -200,11 +225,11 @@ public struct RegressionFinder: Sendable {
 
     /// Boot time and energy against the noise of the key's recent passing history.
     private func measured(
-        _ key: RegressionKey, byRevision: [Int: Cell], targetIndex: Int, revisions: [RevisionPoint], current: Cell
+        _ key: RegressionKey, byRevision: [Cell?], targetIndex: Int, revisions: [RevisionPoint], current: Cell
     ) -> [Finding] {
         var findings: [Finding] = []
         let passes = current.boots.filter { $0.status == .pass }
-        let checks: [(Finding.Kind, (BootRecord) -> Double?, Double)] = [
+        let checks: [(Finding.Kind, (Sample) -> Double?, Double)] = [
             (.bootTime, { $0.bootTimeSeconds }, settings.bootTimeRelative),
             (.energy, { $0.energyJoules }, settings.energyRelative),
         ]
@@ -222,6 +247,8 @@ public struct RegressionFinder: Sendable {
             guard samples.count >= settings.minimumSamples else { continue }
             let history = samples.map(\.value)
             let median = Statistics.median(history)
+            // A zero baseline (a meter or clock that recorded nothing) gives no relative rise to judge.
+            guard median > 0 else { continue }
             let noise = 1.4826 * Statistics.medianAbsoluteDeviation(history, median: median)
             guard value > median + settings.noiseFactor * noise, value > median * (1 + relative) else { continue }
             let name = kind == .bootTime ? "boot time" : "energy"
@@ -239,7 +266,7 @@ public struct RegressionFinder: Sendable {
     }
 
     private func warningsFinding(
-        _ key: RegressionKey, byRevision: [Int: Cell], history: [(index: Int, outcome: Outcome)], targetIndex: Int,
+        _ key: RegressionKey, byRevision: [Cell?], history: [(index: Int, outcome: Outcome)], targetIndex: Int,
         revisions: [RevisionPoint], current: Cell
     ) -> Finding? {
         guard let previous = history.first, let previousCell = byRevision[previous.index] else { return nil }
@@ -253,12 +280,13 @@ public struct RegressionFinder: Sendable {
     }
 
     /// Kernel image growth per build (tree, branch, arch, defconfig, compiler).
-    private func kernelSizeFindings(cells: [RegressionKey: [Int: Cell]], targetIndex: Int, revisions: [RevisionPoint]) -> [Finding] {
+    private func kernelSizeFindings(cells: [RegressionKey: [Cell?]], targetIndex: Int, revisions: [RevisionPoint]) -> [Finding] {
         var sizes: [[String]: [Int: (size: Int, key: RegressionKey, boot: String)]] = [:]
         for (key, byRevision) in cells {
-            for (index, cell) in byRevision {
+            for (index, cell) in byRevision.enumerated() {
+                guard let cell else { continue }
                 for boot in cell.boots {
-                    guard let size = boot.build.kernelImageSizeBytes, size > 0 else { continue }
+                    guard let size = boot.kernelImageSizeBytes, size > 0 else { continue }
                     if let existing = sizes[key.build]?[index], existing.size >= size { continue }
                     sizes[key.build, default: [:]][index] = (size, key, boot.id)
                 }
@@ -285,6 +313,14 @@ public struct RegressionFinder: Sendable {
     }
 }
 
+extension Array where Element == RegressionFinder.Cell? {
+    /// Adds a boot to the cell of revision `index`, creating the cell.
+    mutating func add(_ sample: RegressionFinder.Sample, at index: Int) {
+        if self[index] == nil { self[index] = RegressionFinder.Cell() }
+        self[index]?.boots.append(sample)
+    }
+}
+
 /// Robust statistics for noisy measurements.
 enum Statistics {
     static func median(_ values: [Double]) -> Double {
@@ -300,6 +336,8 @@ enum Statistics {
 
     static func format(_ value: Double) -> String {
         let rounded = (value * 100).rounded() / 100
+        // Int(_:) traps on infinities, NaN and values beyond its range.
+        guard rounded.isFinite, abs(rounded) < 1e15 else { return String(rounded) }
         return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
     }
 }

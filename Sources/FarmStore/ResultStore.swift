@@ -103,10 +103,12 @@ public final class ResultStore: @unchecked Sendable {
 
     /// Number of boots stored.
     public func count() throws(StoreError) -> Int {
-        try locked { () throws(StoreError) in
-            let statement = try database.prepare("SELECT count(*) FROM boots")
-            try statement.step()
-            return statement.int(0) ?? 0
-        }
+        try locked { () throws(StoreError) in try countUnlocked() }
+    }
+
+    func countUnlocked() throws(StoreError) -> Int {
+        let statement = try database.prepare("SELECT count(*) FROM boots")
+        try statement.step()
+        return statement.int(0) ?? 0
     }
 }

@@ -54,6 +54,21 @@ enum StoreSchema {
         """,
     ]
 
+    /// The secondary indexes of `boots` in the current schema (name, definition).
+    static let secondaryIndexes = [
+        ("boots_by_revision", "boots (tree, branch, describe)"),
+        ("boots_by_board", "boots (board, started_at)"),
+        ("boots_by_key", "boots (lab, board, tree, branch)"),
+    ]
+
+    static func dropSecondaryIndexes(_ database: SQLiteDatabase) throws(StoreError) {
+        for (name, _) in secondaryIndexes { try database.execute("DROP INDEX IF EXISTS \(name)") }
+    }
+
+    static func createSecondaryIndexes(_ database: SQLiteDatabase) throws(StoreError) {
+        for (name, definition) in secondaryIndexes { try database.execute("CREATE INDEX IF NOT EXISTS \(name) ON \(definition)") }
+    }
+
     static func migrate(_ database: SQLiteDatabase) throws(StoreError) {
         let current = try database.userVersion
         guard current <= migrations.count else {

@@ -23,16 +23,59 @@ extension BootRecord {
     }
 }
 
-/// Serialises JSON objects the same way everywhere: sorted keys, no escaped slashes.
+/// Serialises JSON objects the same way everywhere: sorted keys, no escaped slashes, numbers
+/// as written by Swift. Written by hand because Foundation's serialiser is slow on Linux for the
+/// large reports and listings bootfarm prints.
 public enum JSONOutput {
-    /// `object` as UTF-8 JSON text; pretty-printed on request.
+    /// `object` (dictionaries, arrays, strings, numbers, booleans, NSNull) as JSON text.
     public static func text(_ object: Any, pretty: Bool = false) -> String {
-        var options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes]
-        if pretty { options.insert(.prettyPrinted) }
-        guard JSONSerialization.isValidJSONObject(object), let data = try? JSONSerialization.data(withJSONObject: object, options: options)
-        else {
-            return "{}"
+        var output = ""
+        write(object, to: &output, pretty: pretty, indent: 0)
+        return output
+    }
+
+    private static func write(_ value: Any, to output: inout String, pretty: Bool, indent: Int) {
+        switch value {
+        case let string as String:
+            BootRecord.appendJSONString(string, to: &output)
+        case let bool as Bool:
+            output += bool ? "true" : "false"
+        case let integer as Int:
+            output += String(integer)
+        case let double as Double:
+            output += double.isFinite ? BootRecord.number(double) : "null"
+        case let number as NSNumber:
+            output += number.stringValue
+        case let dictionary as [String: Any]:
+            if dictionary.isEmpty {
+                output += "{}"
+                return
+            }
+            output += "{"
+            for (index, key) in dictionary.keys.sorted().enumerated() {
+                if index > 0 { output += "," }
+                if pretty { output += "\n" + String(repeating: "  ", count: indent + 1) }
+                BootRecord.appendJSONString(key, to: &output)
+                output += pretty ? ": " : ":"
+                write(dictionary[key] ?? NSNull(), to: &output, pretty: pretty, indent: indent + 1)
+            }
+            if pretty { output += "\n" + String(repeating: "  ", count: indent) }
+            output += "}"
+        case let array as [Any]:
+            if array.isEmpty {
+                output += "[]"
+                return
+            }
+            output += "["
+            for (index, item) in array.enumerated() {
+                if index > 0 { output += "," }
+                if pretty { output += "\n" + String(repeating: "  ", count: indent + 1) }
+                write(item, to: &output, pretty: pretty, indent: indent + 1)
+            }
+            if pretty { output += "\n" + String(repeating: "  ", count: indent) }
+            output += "]"
+        default:
+            output += "null"
         }
-        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -31,23 +31,46 @@ extension BootRecord {
         "kernel_image_size", "energy_j", "avg_power_w", "peak_power_w", "log", "stage_times",
     ]
 
-    /// Decodes one JSON Lines record. `makeID` supplies an id when the record has none.
-    public static func decodeImport(_ value: JSONValue, line: Int, makeID: () -> String) throws(ImportError) -> ImportedBoot {
+    /// A stable id from identifying fields: `boot-` and 16 hex digits of their FNV-1a hash.
+    static func derivedID(_ parts: [String]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for part in parts {
+            for byte in part.utf8 {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x0000_0100_0000_01b3
+            }
+            hash ^= 0x1F
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return "boot-" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    static let importFieldOrder = importFields.sorted()
+    static let importFieldIndex = Dictionary(uniqueKeysWithValues: importFieldOrder.enumerated().map { ($0.element, $0.offset) })
+
+    /// Decodes one JSON Lines record. A record without an `id` gets one derived from what
+    /// identifies the boot (lab, board, tree, branch, revision, start time), so importing the same
+    /// file twice stores it once.
+    public static func decodeImport(_ value: JSONValue, line: Int) throws(ImportError) -> ImportedBoot {
         guard case .object(let members) = value else {
             throw ImportError(line: line, field: "", message: "expected a JSON object, found \(value.kindName)")
         }
-        var fields: [String: JSONValue] = [:]
+        // One slot per known field, filled in a single pass (no dictionary: imports run this per line).
+        var slots = [JSONValue?](repeating: nil, count: importFieldOrder.count)
         for (key, value) in members {
-            guard importFields.contains(key) else {
+            guard let slot = importFieldIndex[key] else {
                 throw ImportError(
                     line: line, field: key, message: "unknown field; expected one of: \(importFields.sorted().joined(separator: ", "))")
             }
-            guard fields.updateValue(value, forKey: key) == nil else {
+            guard slots[slot] == nil else {
                 throw ImportError(line: line, field: key, message: "appears twice")
             }
+            slots[slot] = value
         }
+        func field(_ key: String) -> JSONValue? { importFieldIndex[key].flatMap { slots[$0] } }
         func string(_ key: String, required: Bool = false) throws(ImportError) -> String? {
-            switch fields[key] {
+            switch field(key) {
             case .string(let text)?:
                 if required && text.isEmpty { throw ImportError(line: line, field: key, message: "must not be empty") }
                 return text
@@ -59,7 +82,7 @@ extension BootRecord {
             }
         }
         func number(_ key: String) throws(ImportError) -> Double? {
-            switch fields[key] {
+            switch field(key) {
             case .number(let text)?:
                 guard let value = Double(text), value.isFinite, value >= 0 else {
                     throw ImportError(line: line, field: key, message: "expected a non-negative number, found \(text)")
@@ -80,6 +103,7 @@ extension BootRecord {
         }
         func timestamp(_ key: String, required: Bool) throws(ImportError) -> String? {
             guard let text = try string(key, required: required) else { return nil }
+            if ISOTimestamp.isCanonical(text) { return text }
             guard let normalized = ISOTimestamp.normalize(text) else {
                 throw ImportError(
                     line: line, field: key, message: "expected an ISO-8601 time such as 2026-01-31T12:00:00Z, found '\(text)'")
@@ -101,7 +125,7 @@ extension BootRecord {
             stage = parsed
         }
         var stageTimes: [Stage: Double] = [:]
-        switch fields["stage_times"] {
+        switch field("stage_times") {
         case .object(let entries)?:
             for (key, value) in entries {
                 guard let stage = Stage(rawValue: key), case .number(let text) = value, let seconds = Double(text) else {
@@ -115,8 +139,8 @@ extension BootRecord {
         case let other?:
             throw ImportError(line: line, field: "stage_times", message: "expected an object, found \(other.kindName)")
         }
-        let id = try string("id") ?? makeID()
-        if id.isEmpty || id.utf8.count > 200 {
+        let givenID = try string("id")
+        if let givenID, givenID.isEmpty || givenID.utf8.count > 200 {
             throw ImportError(line: line, field: "id", message: "must be 1 to 200 characters")
         }
         let tree = try string("tree", required: true) ?? ""
@@ -125,18 +149,23 @@ extension BootRecord {
         if describe.isEmpty && commit.isEmpty {
             throw ImportError(line: line, field: "describe", message: "missing: a record needs 'describe' or 'commit' to name its revision")
         }
+        let lab = try string("lab", required: true) ?? ""
+        let board = try string("board", required: true) ?? ""
+        let branch = try string("branch", required: true) ?? ""
+        let startedAt = try timestamp("started_at", required: true) ?? ""
+        let id = givenID ?? derivedID([lab, board, tree, branch, describe, commit, startedAt])
         let record = BootRecord(
             id: id,
-            lab: try string("lab", required: true) ?? "",
-            board: try string("board", required: true) ?? "",
+            lab: lab,
+            board: board,
             boardType: try string("board_type", required: true) ?? "",
             revision: Revision(
-                tree: tree, branch: try string("branch", required: true) ?? "", commit: commit,
+                tree: tree, branch: branch, commit: commit,
                 describe: describe.isEmpty ? commit : describe, commitTime: try timestamp("commit_time", required: false)),
             build: Build(
                 arch: try string("arch") ?? "", defconfig: try string("defconfig") ?? "", compiler: try string("compiler") ?? "",
                 kernelImageSizeBytes: try integer("kernel_image_size")),
-            startedAt: try timestamp("started_at", required: true) ?? "",
+            startedAt: startedAt,
             finishedAt: try timestamp("finished_at", required: false),
             status: status, stage: stage, reason: try string("reason") ?? "",
             bootTimeSeconds: try number("boot_time_s"), warnings: try integer("warnings") ?? 0, stageTimes: stageTimes,

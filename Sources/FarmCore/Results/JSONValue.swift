@@ -98,7 +98,12 @@ public struct JSONParser {
             try expectWord("null")
             return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
-        default: throw fail("unexpected character '\(Character(Unicode.Scalar(bytes[index])))'")
+        default:
+            let byte = bytes[index]
+            let shown =
+                byte >= 0x20 && byte < 0x7F
+                ? "character '\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16, uppercase: true))"
+            throw fail("unexpected \(shown)")
         }
     }
 
