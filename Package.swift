@@ -29,7 +29,6 @@ let package = Package(
             name: "FarmAgent",
             dependencies: ["FarmCore", "FarmDrivers", "FarmStore", .product(name: "Logging", package: "swift-log")]
         ),
-        .target(name: "FarmTesting", dependencies: ["FarmCore"]),
         .executableTarget(
             name: "bootfarm",
             dependencies: [
@@ -38,7 +37,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "FarmCoreTests", dependencies: ["FarmCore", "FarmTesting"]),
+        .testTarget(name: "FarmCoreTests", dependencies: ["FarmCore"]),
         .testTarget(name: "FarmDriversTests", dependencies: ["FarmDrivers", "FarmCore"]),
         .testTarget(name: "FarmStoreTests", dependencies: ["FarmStore", "FarmCore"]),
         .testTarget(name: "FarmReportsTests", dependencies: ["FarmReports", "FarmCore"], exclude: ["Golden"]),

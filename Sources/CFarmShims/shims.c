@@ -2,6 +2,47 @@
 #include <string.h>
 #include "CFarmShims.h"
 
-void *farm_memmem(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length) {
-    return memmem(haystack, haystack_length, needle, needle_length);
+
+#include <stdint.h>
+#include <sys/mman.h>
+
+void farm_advise_huge_pages(void *address, size_t length) {
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = 2u << 20;
+    uintptr_t start = ((uintptr_t)address + huge - 1) & ~(huge - 1);
+    uintptr_t end = ((uintptr_t)address + length) & ~(huge - 1);
+    if (end > start) {
+        madvise((void *)start, end - start, MADV_HUGEPAGE);
+    }
+#endif
+}
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+size_t farm_find_newlines(const unsigned char *data, size_t length, size_t *offsets, size_t capacity) {
+    size_t found = 0;
+    size_t index = 0;
+#if defined(__SSE2__)
+    /* 16 bytes at a time: compare with '\n', then walk the set bits of the mask. */
+    const __m128i newline = _mm_set1_epi8('\n');
+    while (index + 16 <= length) {
+        __m128i block = _mm_loadu_si128((const __m128i *)(data + index));
+        unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(block, newline));
+        while (mask != 0) {
+            if (found == capacity) return found;
+            offsets[found++] = index + (size_t)__builtin_ctz(mask);
+            mask &= mask - 1;
+        }
+        index += 16;
+    }
+#endif
+    for (; index < length; index++) {
+        if (data[index] == '\n') {
+            if (found == capacity) return found;
+            offsets[found++] = index;
+        }
+    }
+    return found;
 }

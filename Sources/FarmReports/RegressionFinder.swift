@@ -79,14 +79,22 @@ public struct RegressionFinder: Sendable {
 
     /// Analyzes `boots` (of one tree/branch) at the last of `revisions` (oldest first).
     public func report(tree: String, branch: String, revisions: [RevisionPoint], boots: [BootRecord]) -> RegressionReport? {
+        try? report(tree: tree, branch: branch, revisions: revisions) { body in for boot in boots { body(boot) } }
+    }
+
+    /// Like `report(tree:branch:revisions:boots:)`, reading the boots from `forEachBoot` one at a
+    /// time (from a store query), so a large window is never held as records all at once.
+    public func report(
+        tree: String, branch: String, revisions: [RevisionPoint], forEachBoot: ((BootRecord) -> Void) throws -> Void
+    ) throws -> RegressionReport? {
         guard let target = revisions.last else { return nil }
         let position = Dictionary(revisions.enumerated().map { ($0.element.describe, $0.offset) }, uniquingKeysWith: { first, _ in first })
         let targetIndex = revisions.count - 1
         // Per key, one cell per revision of the window (a flat array: the window is small).
         let emptyRow = [Cell?](repeating: nil, count: revisions.count)
         var cells: [RegressionKey: [Cell?]] = [:]
-        for boot in boots {
-            guard let index = position[boot.revision.describe] else { continue }
+        try forEachBoot { boot in
+            guard let index = position[boot.revision.describe] else { return }
             cells[RegressionKey(boot), default: emptyRow].add(Sample(boot), at: index)
         }
         var report = RegressionReport(

@@ -50,14 +50,14 @@ public struct ReportBuilder: Sendable {
         }
         let points = all[...targetIndex].map { RevisionPoint(describe: $0.describe, commit: $0.commit, commitTime: $0.commitTime) }
         let window = Array(points.suffix(settings.historyRevisions + 1))
-        let boots = try store.boots(BootFilter(tree: tree, branch: branch, describes: window.map(\.describe)))
         let finder = RegressionFinder(settings: settings)
-        guard var report = finder.report(tree: tree, branch: branch, revisions: window, boots: boots) else {
+        let filter = BootFilter(tree: tree, branch: branch, describes: window.map(\.describe))
+        guard
+            var report = try finder.report(
+                tree: tree, branch: branch, revisions: window, forEachBoot: { body in try store.forEachBoot(filter, body) })
+        else {
             throw ReportError.noRevisions(tree: tree, branch: branch, known: [])
         }
-        report.revision.commit =
-            report.revision.commit.isEmpty
-            ? (boots.first { $0.revision.describe == report.revision.describe }?.revision.commit ?? "") : report.revision.commit
 
         // Streaks that reach the window's oldest revision: read those keys' whole history.
         guard window.count < points.count, let oldest = window.first else { return report }

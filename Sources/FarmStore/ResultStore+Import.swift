@@ -57,6 +57,11 @@ extension ResultStore {
                 let rebuildIndexes = estimatedRows > 50_000 && estimatedRows > existing
                 try database.execute("PRAGMA cache_size = -262144")
                 defer { try? database.execute("PRAGMA cache_size = -2000") }
+                // In WAL mode every page of a bulk import is written twice (log, then checkpoint);
+                // a rollback journal writes new pages once. Switching needs the store to ourselves,
+                // so when another process has it open the import simply stays in WAL mode.
+                let leftWAL = rebuildIndexes && ((try? database.execute("PRAGMA journal_mode = DELETE")) != nil)
+                defer { if leftWAL { try? database.execute("PRAGMA journal_mode = WAL") } }
                 try database.transaction { () throws(StoreError) in
                     if rebuildIndexes { try StoreSchema.dropSecondaryIndexes(database) }
                     let insert = try database.prepare(BootRow.upsertSQL)

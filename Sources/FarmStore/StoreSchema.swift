@@ -52,6 +52,42 @@ enum StoreSchema {
             SELECT tree, branch, describe, "commit", commit_time, min(started_at) FROM boots GROUP BY tree, branch, describe;
         CREATE INDEX boots_by_key ON boots (lab, board, tree, branch);
         """,
+        // 3: the same boots table without the CHECK on status: every writer validates the status
+        // already, and SQLite evaluating it per row doubled the cost of bulk imports.
+        """
+        CREATE TABLE boots_new (
+            id TEXT PRIMARY KEY,
+            lab TEXT NOT NULL,
+            board TEXT NOT NULL,
+            board_type TEXT NOT NULL,
+            arch TEXT NOT NULL DEFAULT '',
+            defconfig TEXT NOT NULL DEFAULT '',
+            compiler TEXT NOT NULL DEFAULT '',
+            tree TEXT NOT NULL DEFAULT '',
+            branch TEXT NOT NULL DEFAULT '',
+            "commit" TEXT NOT NULL DEFAULT '',
+            describe TEXT NOT NULL DEFAULT '',
+            commit_time TEXT,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            boot_time_s REAL,
+            warnings INTEGER NOT NULL DEFAULT 0,
+            kernel_image_size INTEGER,
+            energy_j REAL,
+            avg_power_w REAL,
+            peak_power_w REAL,
+            stage_times TEXT NOT NULL DEFAULT '{}'
+        );
+        INSERT INTO boots_new SELECT * FROM boots ORDER BY rowid;
+        DROP TABLE boots;
+        ALTER TABLE boots_new RENAME TO boots;
+        CREATE INDEX boots_by_revision ON boots (tree, branch, describe);
+        CREATE INDEX boots_by_board ON boots (board, started_at);
+        CREATE INDEX boots_by_key ON boots (lab, board, tree, branch);
+        """,
     ]
 
     /// The secondary indexes of `boots` in the current schema (name, definition).
@@ -74,12 +110,22 @@ enum StoreSchema {
         guard current <= migrations.count else {
             throw .newerSchema(path: database.path, found: current, supported: migrations.count)
         }
+        guard current < migrations.count else { return }
+        // Table rebuilds must not cascade into the logs: foreign keys are off while migrating
+        // (the pragma cannot change inside a transaction) and checked once afterwards.
+        try database.execute("PRAGMA foreign_keys = OFF")
+        defer { try? database.execute("PRAGMA foreign_keys = ON") }
         for version in current..<migrations.count {
             try database.transaction { () throws(StoreError) in
                 // Another process may have migrated between our read and this (locked) transaction.
                 guard try database.userVersion == version else { return }
                 try database.execute(migrations[version])
                 try database.execute("PRAGMA user_version = \(version + 1)")
+                let check = try database.prepare("PRAGMA foreign_key_check")
+                if try check.step() {
+                    throw .sqlite(
+                        code: 0, message: "migration \(version + 1) left log rows without their boot", sql: "PRAGMA foreign_key_check")
+                }
             }
         }
     }

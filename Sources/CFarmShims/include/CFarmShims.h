@@ -2,7 +2,13 @@
 #define CFARMSHIMS_H
 #include <stddef.h>
 
-/// Finds `needle` in `haystack` (glibc's memmem, which Swift's Glibc module does not export).
-void *farm_memmem(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length);
 
+
+
+/// Asks the kernel to back `length` bytes at `address` with transparent huge pages where it can
+/// (whole 2 MiB blocks inside the range); a no-op where that is not supported.
+void farm_advise_huge_pages(void *address, size_t length);
+/// Writes the offsets of the `\n` bytes in `data[0..<length]` to `offsets` (at most `capacity`)
+/// and returns how many it wrote; scanning stops early when `offsets` is full.
+size_t farm_find_newlines(const unsigned char *data, size_t length, size_t *offsets, size_t capacity);
 #endif

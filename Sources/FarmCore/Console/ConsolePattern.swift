@@ -1,4 +1,3 @@
-import CFarmShims
 import Foundation
 
 /// A pattern the console waits for: a regular expression matched within one line.

@@ -1,4 +1,3 @@
-import CFarmShims
 import Foundation
 
 /// A match found by `ConsoleScanner`.

@@ -1,3 +1,4 @@
+import CFarmShims
 import Foundation
 
 /// Everything a console received, byte for byte, split into lines that each carry the time their
@@ -33,6 +34,13 @@ public struct ConsoleTranscript: Sendable {
         bytes.reserveCapacity(byteCount)
         lineStarts.reserveCapacity(byteCount / 64)
         lineTimes.reserveCapacity(byteCount / 64)
+        // Large logs: huge pages spare the page faults of filling the buffer 4 KiB at a time.
+        if byteCount >= 4 << 20 {
+            let capacity = bytes.capacity
+            bytes.withUnsafeMutableBytes { buffer in
+                if let base = buffer.baseAddress { farm_advise_huge_pages(base, capacity) }
+            }
+        }
     }
 
     /// Appends bytes that arrived at `timeNanoseconds`.
@@ -44,17 +52,25 @@ public struct ConsoleTranscript: Sendable {
             lineStarts.append(start)
             lineTimes.append(timeNanoseconds)
         }
+        // Newlines are found 16 bytes at a time, a batch of offsets per call.
+        var offsets = [Int](repeating: 0, count: 1024)
         bytes.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
-            var offset = start
             let end = buffer.count
-            while offset < end, let found = memchr(base + offset, 0x0A, end - offset) {
-                let newline = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
-                if newline + 1 < end {
-                    lineStarts.append(newline + 1)
-                    lineTimes.append(timeNanoseconds)
+            var offset = start
+            while offset < end {
+                let found = offsets.withUnsafeMutableBufferPointer { out in
+                    farm_find_newlines(base + offset, end - offset, out.baseAddress, out.count)
                 }
-                offset = newline + 1
+                for index in 0..<found {
+                    let newline = offset + offsets[index]
+                    if newline + 1 < end {
+                        lineStarts.append(newline + 1)
+                        lineTimes.append(timeNanoseconds)
+                    }
+                }
+                if found < offsets.count { break }
+                offset += offsets[found - 1] + 1
             }
         }
         lastLineOpen = bytes.last != 0x0A

@@ -47,7 +47,39 @@ extension BootRecord {
     }
 
     static let importFieldOrder = importFields.sorted()
-    static let importFieldIndex = Dictionary(uniqueKeysWithValues: importFieldOrder.enumerated().map { ($0.element, $0.offset) })
+
+    /// The slot of a field in `importFieldOrder`. A switch, not a dictionary: comparing short
+    /// strings is cheaper than hashing them, and imports run this for every field of every line.
+    static func importFieldIndex(_ key: String) -> Int? {
+        switch key {
+        case "arch": 0
+        case "avg_power_w": 1
+        case "board": 2
+        case "board_type": 3
+        case "boot_time_s": 4
+        case "branch": 5
+        case "commit": 6
+        case "commit_time": 7
+        case "compiler": 8
+        case "defconfig": 9
+        case "describe": 10
+        case "energy_j": 11
+        case "finished_at": 12
+        case "id": 13
+        case "kernel_image_size": 14
+        case "lab": 15
+        case "log": 16
+        case "peak_power_w": 17
+        case "reason": 18
+        case "stage": 19
+        case "stage_times": 20
+        case "started_at": 21
+        case "status": 22
+        case "tree": 23
+        case "warnings": 24
+        default: nil
+        }
+    }
 
     /// Decodes one JSON Lines record. A record without an `id` gets one derived from what
     /// identifies the boot (lab, board, tree, branch, revision, start time), so importing the same
@@ -59,7 +91,7 @@ extension BootRecord {
         // One slot per known field, filled in a single pass (no dictionary: imports run this per line).
         var slots = [JSONValue?](repeating: nil, count: importFieldOrder.count)
         for (key, value) in members {
-            guard let slot = importFieldIndex[key] else {
+            guard let slot = importFieldIndex(key) else {
                 throw ImportError(
                     line: line, field: key, message: "unknown field; expected one of: \(importFields.sorted().joined(separator: ", "))")
             }
@@ -68,7 +100,7 @@ extension BootRecord {
             }
             slots[slot] = value
         }
-        func field(_ key: String) -> JSONValue? { importFieldIndex[key].flatMap { slots[$0] } }
+        func field(_ key: String) -> JSONValue? { importFieldIndex(key).flatMap { slots[$0] } }
         func string(_ key: String, required: Bool = false) throws(ImportError) -> String? {
             switch field(key) {
             case .string(let text)?:
