@@ -14,6 +14,8 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
+        .systemLibrary(name: "CLibUDev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
         .target(name: "CFarmShims"),
         .target(
             name: "FarmCore",
@@ -21,8 +23,9 @@ let package = Package(
         ),
         .target(
             name: "FarmDrivers",
-            dependencies: ["FarmCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["FarmCore", "CLibUSB", "CLibUDev", .product(name: "Logging", package: "swift-log")]
         ),
+        .target(name: "FarmSim", dependencies: ["FarmCore", "FarmDrivers"]),
         .target(name: "FarmStore", dependencies: ["FarmCore", "CSQLite"]),
         .target(name: "FarmReports", dependencies: ["FarmCore", "FarmStore"]),
         .target(
@@ -32,13 +35,14 @@ let package = Package(
         .executableTarget(
             name: "bootfarm",
             dependencies: [
-                "FarmCore", "FarmDrivers", "FarmStore", "FarmAgent", "FarmReports",
+                "FarmCore", "FarmDrivers", "FarmStore", "FarmAgent", "FarmReports", "FarmSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "FarmCoreTests", dependencies: ["FarmCore"]),
         .testTarget(name: "FarmDriversTests", dependencies: ["FarmDrivers", "FarmCore"]),
+        .testTarget(name: "FarmSimTests", dependencies: ["FarmSim", "FarmDrivers", "FarmCore"]),
         .testTarget(name: "FarmStoreTests", dependencies: ["FarmStore", "FarmCore"]),
         .testTarget(name: "FarmReportsTests", dependencies: ["FarmReports", "FarmCore"], exclude: ["Golden"]),
         .testTarget(name: "BootfarmCLITests", dependencies: ["FarmCore", "FarmStore"], exclude: ["Golden"]),
