@@ -17,7 +17,7 @@ build: deps
 
 test: deps kit
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --no-parallel
 
 demo: deps kit build
 	scripts/demo

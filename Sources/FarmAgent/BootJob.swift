@@ -47,4 +47,6 @@ public struct BootResult: Sendable {
     public var record: BootRecord
     public var transcript: ConsoleTranscript
     public var analysis: LogAnalysis
+    /// The power meter's recording, when the board has a meter.
+    public var power: BootPower?
 }

@@ -32,12 +32,16 @@ public struct JobRunner: Sendable {
         var power: (any PowerSwitch)?
         var console: (any Console)?
         var stagedFolder: String?
+        var sampler: PowerSampler?
 
         do {
             let prepared = try prepare(id: id, workDirectory: workDirectory)
             stagedFolder = prepared.stagedFolder
             power = prepared.power
-            let opened = try await powerOn(prepared.power, clock: clock, progress: progress)
+            if let meter = board.meter {
+                sampler = try PowerSampler(meter: try Self.powerMeter(meter), clock: clock, rateHz: meter.rateHz)
+            }
+            let opened = try await powerOn(prepared.power, clock: clock, progress: progress, afterClockStart: { sampler?.start() })
             console = opened
             verdict = try await drive(opened, prepared: prepared, clock: clock, analyzer: &analyzer, progress: progress)
         } catch is CancellationError {
@@ -59,6 +63,8 @@ public struct JobRunner: Sendable {
                 if verdict.status == .pass { verdict = BootVerdict(status: .error, stage: .prompt, reason: "power off failed: \(error)") }
             }
         }
+        // The meter keeps sampling until the board is off, so the trace ends at zero.
+        let sampling = sampler?.stop()
         if let stagedFolder { try? FileManager.default.removeItem(atPath: stagedFolder) }
         try? FileManager.default.removeItem(atPath: workDirectory)
 
@@ -69,12 +75,21 @@ public struct JobRunner: Sendable {
         if build.kernelImageSizeBytes == nil { build.kernelImageSizeBytes = Self.fileSize(job.kernel) }
         var stageTimes = analyzer.analysis.stageTimes
         stageTimes[.power] = 0
+        var bootPower: BootPower?
+        if let sampling {
+            let end = sampling.trace.durationSeconds
+            bootPower = BootPower(
+                trace: sampling.trace, stageEnergyJoules: sampling.trace.energyPerStage(stageTimes: stageTimes, end: end),
+                lostSamples: sampling.lostSamples, warnings: sampling.warnings)
+        }
         let record = BootRecord(
             id: id, lab: lab, board: board.name, boardType: board.type.name, revision: job.revision, build: build,
             startedAt: startedAt, finishedAt: Self.timestamp(), status: outcome.status, stage: outcome.stage, reason: outcome.reason,
             bootTimeSeconds: outcome.status == .pass ? analyzer.analysis.bootTimeSeconds : nil,
-            warnings: analyzer.analysis.warnings.count, stageTimes: stageTimes)
-        return BootResult(record: record, transcript: transcript, analysis: analyzer.analysis)
+            warnings: analyzer.analysis.warnings.count, stageTimes: stageTimes,
+            energyJoules: bootPower.flatMap { $0.trace.isEmpty ? nil : $0.trace.energyJoules },
+            averagePowerWatts: bootPower?.trace.averageWatts, peakPowerWatts: bootPower?.trace.peakWatts)
+        return BootResult(record: record, transcript: transcript, analysis: analyzer.analysis, power: bootPower)
     }
 
     // MARK: Steps
@@ -96,13 +111,12 @@ public struct JobRunner: Sendable {
             .filter { !$0.isEmpty }.joined(separator: " ")
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
 
-        guard case .qemu(let resource) = board.power, let machineType = type.qemu else {
-            throw PowerError.unexpectedAnswer(what: "board \(board.name)", answer: "no power switch driver for kind \(board.power.kind)")
-        }
-        let qemu = QEMUPowerSwitch(machine: machineType, resource: resource, runDirectory: workDirectory)
+        let power = try Self.powerSwitch(for: board, runDirectory: workDirectory)
+        let qemu = power as? QEMUPowerSwitch
 
         switch type.bootMethod {
         case .qemuDirect:
+            guard let qemu else { throw PowerError.unexpectedAnswer(what: "board \(board.name)", answer: "direct boot needs a QEMU board") }
             qemu.directBoot = (job.kernel, job.ramdisk, job.dtb, bootArguments)
             let machine = try BootStateMachine(uBoot: nil, commands: [], shellPrompt: prompt, timeouts: timeouts)
             return Prepared(power: qemu, stagedFolder: nil, files: nil, machine: machine)
@@ -123,15 +137,46 @@ public struct JobRunner: Sendable {
                 ramdisk: try job.ramdisk.map { try stage($0, as: "ramdisk") },
                 ramdiskSizeBytes: job.ramdisk.flatMap(Self.fileSize) ?? 0,
                 dtb: try job.dtb.map { try stage($0, as: "board.dtb") })
-            if qemu.tftpRoot == nil { qemu.tftpRoot = root }
+            if let qemu, qemu.tftpRoot == nil { qemu.tftpRoot = root }
             let commands = UBootCommand.script(for: type, settings: settings, files: files, bootArguments: bootArguments)
             let machine = try BootStateMachine(uBoot: settings, commands: commands, shellPrompt: prompt, timeouts: timeouts)
-            return Prepared(power: qemu, stagedFolder: folder, files: files, machine: machine)
+            return Prepared(power: power, stagedFolder: folder, files: files, machine: machine)
+        }
+    }
+
+    /// The driver of a board's power switch.
+    static func powerSwitch(for board: BoardConfig, runDirectory: String) throws -> any PowerSwitch {
+        switch board.power {
+        case .qemu(let resource):
+            guard let machine = board.type.qemu else {
+                throw PowerError.unexpectedAnswer(what: "board \(board.name)", answer: "board type \(board.type.name) has no qemu section")
+            }
+            return QEMUPowerSwitch(machine: machine, resource: resource, runDirectory: runDirectory)
+        case .lcus(let device, let channel, let inverted):
+            return try LCUSRelayPowerSwitch(name: board.name, device: device, channel: channel, inverted: inverted)
+        case .numato(let device, let channel, let baud, let inverted):
+            return try NumatoRelayPowerSwitch(name: board.name, device: device, channel: channel, inverted: inverted, baud: baud)
+        case .hidRelay(let serial, let channel):
+            return HIDRelayPowerSwitch(serial: serial, channel: channel)
+        case .pdudaemon(let server, let port, let pdu, let outlet):
+            return PDUDaemonPowerSwitch(server: server, serverPort: port, pduHostname: pdu, outlet: outlet)
+        case .command(let on, let off, let cycle, let timeout):
+            return CommandPowerSwitch(onCommand: on, offCommand: off, cycleCommand: cycle, timeoutSeconds: timeout)
         }
     }
 
     /// Powers the board on with its console attached first, so no output is lost.
-    func powerOn(_ power: any PowerSwitch, clock: BootClock, progress: (BootProgress) -> Void) async throws -> any Console {
+    /// The driver of a board's power meter.
+    static func powerMeter(_ meter: MeterResource) throws -> any PowerMeter {
+        switch meter.kind {
+        case .hwmon: try HwmonPowerMeter(directory: meter.path)
+        case .iio: try IIOPowerMeter(directory: meter.path)
+        }
+    }
+
+    func powerOn(
+        _ power: any PowerSwitch, clock: BootClock, progress: (BootProgress) -> Void, afterClockStart: () -> Void = {}
+    ) async throws -> any Console {
         progress(.note("power on (\(board.power.kind))", atSeconds: 0))
         if let qemu = power as? QEMUPowerSwitch {
             try await qemu.start()
@@ -150,12 +195,16 @@ public struct JobRunner: Sendable {
             let console = StreamConsole(endpoint: endpoint)
             try await console.open(clock: clock)
             clock.start()
+            afterClockStart()
             try await qemu.resume()
             return console
         }
+        // A board left on (by a crash, or by hand) starts from off, like every other boot.
+        try await power.off()
         let console = try makeConsole()
         try await console.open(clock: clock)
         clock.start()
+        afterClockStart()
         try await power.on()
         return console
     }

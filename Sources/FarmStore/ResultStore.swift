@@ -49,7 +49,7 @@ public final class ResultStore: @unchecked Sendable {
 
     /// Stores a boot and its console log in one transaction. A record with the same id is
     /// updated in place; its stored log is kept unless a new one is given.
-    public func insert(_ record: BootRecord, log: ConsoleTranscript? = nil) throws(StoreError) {
+    public func insert(_ record: BootRecord, log: ConsoleTranscript? = nil, power: BootPower? = nil) throws(StoreError) {
         try locked { () throws(StoreError) in
             try database.transaction { () throws(StoreError) in
                 let statement = try database.prepare(BootRow.upsertSQL)
@@ -65,6 +65,16 @@ public final class ResultStore: @unchecked Sendable {
                     logStatement.bind(2, blob: log.bytes)
                     logStatement.bind(3, blob: log.packedLineTimes)
                     try logStatement.step()
+                }
+                if let power {
+                    let powerStatement = try database.prepare(
+                        "INSERT OR REPLACE INTO boot_power (boot_id, trace, stage_energy, lost_samples, warnings) VALUES (?, ?, ?, ?, ?)")
+                    powerStatement.bind(1, record.id)
+                    powerStatement.bind(2, blob: power.trace.packed)
+                    powerStatement.bind(3, BootRow.encodeStageTimes(power.stageEnergyJoules))
+                    powerStatement.bind(4, power.lostSamples)
+                    powerStatement.bind(5, power.warnings.joined(separator: "\n"))
+                    try powerStatement.step()
                 }
             }
         }
@@ -87,6 +97,20 @@ public final class ResultStore: @unchecked Sendable {
             statement.bind(1, id)
             guard try statement.step() else { return nil }
             return ConsoleTranscript(bytes: statement.blob(0), lineTimes: ConsoleTranscript.unpackLineTimes(statement.blob(1)))
+        }
+    }
+
+    /// The power recording of boot `id`, if its board had a meter.
+    public func power(bootID id: String) throws(StoreError) -> BootPower? {
+        try locked { () throws(StoreError) in
+            let statement = try database.prepare("SELECT trace, stage_energy, lost_samples, warnings FROM boot_power WHERE boot_id = ?")
+            statement.bind(1, id)
+            guard try statement.step() else { return nil }
+            let trace = (try? PowerTrace(packed: statement.blob(0))) ?? PowerTrace()
+            let warnings = (statement.string(3) ?? "").split(separator: "\n").map(String.init)
+            return BootPower(
+                trace: trace, stageEnergyJoules: BootRow.decodeStageTimes(statement.string(1) ?? "{}"), lostSamples: statement.int(2) ?? 0,
+                warnings: warnings)
         }
     }
 

@@ -88,6 +88,16 @@ enum StoreSchema {
         CREATE INDEX boots_by_board ON boots (board, started_at);
         CREATE INDEX boots_by_key ON boots (lab, board, tree, branch);
         """,
+        // 4: the power meter's trace of a boot, packed, with the energy of each stage.
+        """
+        CREATE TABLE boot_power (
+            boot_id TEXT PRIMARY KEY REFERENCES boots (id) ON DELETE CASCADE,
+            trace BLOB NOT NULL,
+            stage_energy TEXT NOT NULL DEFAULT '{}',
+            lost_samples INTEGER NOT NULL DEFAULT 0,
+            warnings TEXT NOT NULL DEFAULT ''
+        );
+        """,
     ]
 
     /// The secondary indexes of `boots` in the current schema (name, definition).

@@ -118,9 +118,16 @@ struct BootCommand: AsyncParsableCommand {
         trap.disarm()
 
         do {
-            try store.insert(result.record, log: result.transcript)
+            try store.insert(result.record, log: result.transcript, power: result.power)
         } catch {
             throw CLIError.infrastructure("the boot finished (\(result.record.status.rawValue)) but could not be stored: \(error)")
+        }
+        if let power = result.power, !quiet {
+            let stages = Stage.allCases.compactMap { stage in
+                power.stageEnergyJoules[stage].map { String(format: "%@ %.2f J", stage.rawValue, $0) }
+            }
+            printError("power: \(power.trace.count) samples, \(stages.joined(separator: ", ")), \(power.lostSamples) lost")
+            for warning in power.warnings { printError("power meter warning: \(warning)") }
         }
         if verbose {
             FileHandle.standardError.write(Data(result.transcript.bytes))
@@ -144,6 +151,8 @@ enum ResultLine {
         if let bootTime = record.bootTimeSeconds { line += String(format: " boot_time=%.2fs", bootTime) }
         if let reached = record.stageTimes[.prompt] { line += String(format: " prompt_at=%.2fs", reached) }
         if record.warnings > 0 { line += " warnings=\(record.warnings)" }
+        if let energy = record.energyJoules { line += String(format: " energy=%.2fJ", energy) }
+        if let peak = record.peakPowerWatts { line += String(format: " peak=%.2fW", peak) }
         if !record.reason.isEmpty { line += " reason=\"\(record.reason)\"" }
         return line
     }

@@ -6,7 +6,7 @@ struct LabCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lab",
         abstract: "Check and inspect lab configurations.",
-        subcommands: [Check.self]
+        subcommands: [Check.self, Discover.self]
     )
 
     struct Check: AsyncParsableCommand {
@@ -51,9 +51,12 @@ struct LabCommand: AsyncParsableCommand {
 }
 
 /// Loads a lab, turning configuration errors into exit-2 errors that name file, line and key.
-func loadLab(_ file: String) throws -> LabConfig {
+/// With `checkDevices`, the meter directories it names must exist too.
+func loadLab(_ file: String, checkDevices: Bool = true) throws -> LabConfig {
     do {
-        return try LabConfig.load(file)
+        let lab = try LabConfig.load(file)
+        if checkDevices { try lab.checkDevices() }
+        return lab
     } catch {
         throw CLIError.usage(error.description, detail: "fix the file, then check it with: bootfarm lab check \(file)")
     }

@@ -164,7 +164,7 @@ struct LabConfigTests {
         try expectError(yaml, at: "colour: red", key: "boards.b1.colour", saying: "unknown key 'colour'")
         let lab = try TemporaryLab()
         let error = try #require(throws: ConfigError.self) { try decode(yaml, in: lab) }
-        #expect(error.message.contains("expected one of: console, power, tftp_root, type"))
+        #expect(error.message.contains("expected one of: console, meter, power, tftp_root, type"))
     }
 
     @Test func anUnknownTopLevelKeyIsReportedWithItsOwnName() throws {

@@ -42,9 +42,21 @@ extension LabConfig {
         let powerNode = try map.required("power")
         let power = try decodePower(powerNode, resolve: resolve)
         let consoleNode = try map.required("console")
-        let console = try decodeConsole(consoleNode)
+        let console = try decodeConsole(consoleNode, resolve: resolve)
         let tftpRoot = (try map.optional("tftp_root")?.nonEmptyString()).map(resolve) ?? defaultTFTPRoot
+        let meter = try map.optional("meter").map { node throws(ConfigError) in try decodeMeter(node, resolve: resolve) }
         try map.finish()
+        switch power {
+        case .qemu:
+            break
+        default:
+            if type.bootMethod == .qemuDirect { throw powerNode.error("boot method 'qemu-direct' needs power kind 'qemu'") }
+            if tftpRoot == nil {
+                throw node.error(
+                    "board '\(name)' boots through U-Boot with power kind '\(power.kind)': set tftp_root (the folder the lab's TFTP server serves)"
+                )
+            }
+        }
 
         switch (power, console) {
         case (.qemu(let qemu), _) where type.qemu == nil:
@@ -62,7 +74,7 @@ extension LabConfig {
         if case .qemuPTY = console, power.kind != "qemu" {
             throw consoleNode.error("console 'qemu-pty' needs power kind 'qemu'")
         }
-        return BoardConfig(name: name, type: type, power: power, console: console, tftpRoot: tftpRoot)
+        return BoardConfig(name: name, type: type, power: power, console: console, tftpRoot: tftpRoot, meter: meter)
     }
 
     private static func decodePower(_ node: ConfigNode, resolve: (String) -> String) throws(ConfigError) -> PowerResource {
@@ -82,12 +94,80 @@ extension LabConfig {
                 serialTCPPort: port)
             try map.finish()
             return .qemu(resource)
+        case "lcus":
+            let device = try map.required("device").nonEmptyString()
+            let channel = try channelNumber(map, in: 1...8, kind: kind)
+            let inverted = try map.optional("inverted")?.boolean() ?? false
+            try map.finish()
+            return .lcus(device: resolveDevice(device, resolve), channel: channel, inverted: inverted)
+        case "numato":
+            let device = try map.required("device").nonEmptyString()
+            let channel = try channelNumber(map, in: 0...31, kind: kind)
+            let baudNode = map.optional("baud")
+            let baud = try baudNode?.integer() ?? 19200
+            if let baudNode, !SerialBaudRates.supported.contains(baud) {
+                throw baudNode.error("unsupported baud rate \(baud)")
+            }
+            let inverted = try map.optional("inverted")?.boolean() ?? false
+            try map.finish()
+            return .numato(device: resolveDevice(device, resolve), channel: channel, baud: baud, inverted: inverted)
+        case "usb-hid-relay":
+            let serial = try map.required("serial").nonEmptyString()
+            let channel = try channelNumber(map, in: 1...8, kind: kind)
+            try map.finish()
+            return .hidRelay(serial: serial, channel: channel)
+        case "pdudaemon":
+            let server = try map.optional("server")?.nonEmptyString() ?? "127.0.0.1"
+            let portNode = map.optional("port")
+            let port = try portNode?.integer() ?? 16421
+            if let portNode, !(1...65535).contains(port) { throw portNode.error("a TCP port must be 1 to 65535, found \(port)") }
+            let pdu = try map.required("pdu").nonEmptyString()
+            let outletNode = try map.required("outlet")
+            let outlet = try outletNode.integer()
+            guard outlet >= 0 else { throw outletNode.error("an outlet number must not be negative, found \(outlet)") }
+            try map.finish()
+            return .pdudaemon(server: server, port: port, pdu: pdu, outlet: outlet)
+        case "command":
+            let on = try map.required("on").nonEmptyString()
+            let off = try map.required("off").nonEmptyString()
+            let cycle = try map.optional("cycle")?.nonEmptyString()
+            let timeoutNode = map.optional("timeout_s")
+            let timeout = try timeoutNode?.number() ?? 30
+            if let timeoutNode, timeout <= 0 { throw timeoutNode.error("a timeout must be a positive number of seconds") }
+            try map.finish()
+            return .command(on: on, off: off, cycle: cycle, timeoutSeconds: timeout)
         default:
-            throw kindNode.error("unknown power kind '\(kind)'; expected one of: qemu")
+            throw kindNode.error("unknown power kind '\(kind)'; expected one of: \(PowerResource.kinds.joined(separator: ", "))")
         }
     }
 
-    private static func decodeConsole(_ node: ConfigNode) throws(ConfigError) -> ConsoleResource {
+    private static func channelNumber(_ map: ConfigMapping, in range: ClosedRange<Int>, kind: String) throws(ConfigError) -> Int {
+        let node = try map.required("channel")
+        let channel = try node.integer()
+        guard range.contains(channel) else {
+            throw node.error("channel \(channel) is out of range for a \(kind) relay; expected \(range.lowerBound) to \(range.upperBound)")
+        }
+        return channel
+    }
+
+    /// Device paths may be relative to the lab file (simulated labs keep them beside it).
+    private static func resolveDevice(_ device: String, _ resolve: (String) -> String) -> String {
+        device.hasPrefix("/") ? device : resolve(device)
+    }
+
+    private static func decodeMeter(_ node: ConfigNode, resolve: (String) -> String) throws(ConfigError) -> MeterResource {
+        let map = try node.mapping()
+        let kind = try map.required("kind").choice(MeterResource.Kind.self)
+        let pathNode = try map.required("path")
+        let path = resolve(try pathNode.nonEmptyString())
+        let rateNode = map.optional("rate_hz")
+        let rate = try rateNode?.number() ?? 100
+        if let rateNode, !(1...1000).contains(rate) { throw rateNode.error("a sampling rate must be 1 to 1000 Hz, found \(rate)") }
+        try map.finish()
+        return MeterResource(kind: kind, path: path, rateHz: rate, place: pathNode.error(""))
+    }
+
+    private static func decodeConsole(_ node: ConfigNode, resolve: (String) -> String) throws(ConfigError) -> ConsoleResource {
         let map = try node.mapping()
         let kindNode = try map.required("kind")
         let kind = try kindNode.string()
@@ -103,7 +183,7 @@ extension LabConfig {
                 throw baudNode.error(
                     "unsupported baud rate \(baud); expected one of: \(SerialBaudRates.supported.map(String.init).joined(separator: ", "))")
             }
-            console = .serial(device: device, baud: baud)
+            console = .serial(device: resolveDevice(device, resolve), baud: baud)
         case "tcp":
             let host = try map.optional("host")?.nonEmptyString() ?? "127.0.0.1"
             let portNode = try map.required("port")

@@ -21,6 +21,20 @@ public struct LabConfig: Sendable {
 
     /// The board called `name`.
     public func board(named name: String) -> BoardConfig? { boards.first { $0.name == name } }
+
+    /// Checks that the devices the lab names exist now (meter directories). Loading does not, so
+    /// a simulator can read the lab before it creates them.
+    public func checkDevices() throws(ConfigError) {
+        for board in boards {
+            guard let meter = board.meter else { continue }
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: meter.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                var error = meter.place
+                error.message = "meter path \(meter.path) does not exist (a \(meter.kind.rawValue) device directory is expected)"
+                throw error
+            }
+        }
+    }
 }
 
 /// A board of a lab and the resources it is wired to.
@@ -36,18 +50,18 @@ public struct BoardConfig: Sendable {
     /// The TFTP server's root folder, where kernels are put for U-Boot to fetch; nil for a
     /// QEMU board means a fresh folder per boot, served by QEMU itself.
     public var tftpRoot: String?
-    /// Path prefix of the TFTP root as the board's TFTP client sees it (default: the root itself).
-    public var tftpServerPrefix: String
+    /// The power meter sampled during its boots, if any.
+    public var meter: MeterResource?
 
     public init(
-        name: String, type: BoardType, power: PowerResource, console: ConsoleResource, tftpRoot: String?, tftpServerPrefix: String = ""
+        name: String, type: BoardType, power: PowerResource, console: ConsoleResource, tftpRoot: String?, meter: MeterResource? = nil
     ) {
         self.name = name
         self.type = type
         self.power = power
         self.console = console
         self.tftpRoot = tftpRoot
-        self.tftpServerPrefix = tftpServerPrefix
+        self.meter = meter
     }
 }
 
@@ -55,12 +69,56 @@ public struct BoardConfig: Sendable {
 public enum PowerResource: Sendable, Equatable {
     /// The board is a QEMU process: on starts it, off stops it.
     case qemu(QEMUPowerResource)
+    /// An LCUS/CH340 serial relay board (9600 8N1, binary frames), channel 1-8.
+    case lcus(device: String, channel: Int, inverted: Bool)
+    /// A Numato USB relay module (text commands), channel 0-31.
+    case numato(device: String, channel: Int, baud: Int, inverted: Bool)
+    /// A dcttech-style USB HID relay board chosen by its serial, channel 1-8.
+    case hidRelay(serial: String, channel: Int)
+    /// An outlet of a PDU driven through pdudaemon's HTTP API.
+    case pdudaemon(server: String, port: Int, pdu: String, outlet: Int)
+    /// Shell commands, as LAVA device dictionaries give them.
+    case command(on: String, off: String, cycle: String?, timeoutSeconds: Double)
 
     /// The kind's name as written in lab files.
     public var kind: String {
         switch self {
         case .qemu: "qemu"
+        case .lcus: "lcus"
+        case .numato: "numato"
+        case .hidRelay: "usb-hid-relay"
+        case .pdudaemon: "pdudaemon"
+        case .command: "command"
         }
+    }
+
+    /// Every kind lab files may name.
+    public static let kinds = ["qemu", "lcus", "numato", "usb-hid-relay", "pdudaemon", "command"]
+}
+
+/// A power meter sampled during every boot of a board.
+public struct MeterResource: Sendable, Equatable {
+    /// How the meter is read.
+    public enum Kind: String, Sendable, CaseIterable {
+        /// A hwmon directory of an INA2xx (`power1_input` in µW).
+        case hwmon
+        /// An IIO device directory (`in_power0_raw` × `in_power_scale`).
+        case iio
+    }
+
+    public var kind: Kind
+    /// The sysfs directory.
+    public var path: String
+    /// Samples per second.
+    public var rateHz: Double
+    /// Where the lab file names it (file, line), for errors found after loading.
+    public var place: ConfigError
+
+    public init(kind: Kind, path: String, rateHz: Double, place: ConfigError = ConfigError(file: "", message: "")) {
+        self.kind = kind
+        self.path = path
+        self.rateHz = rateHz
+        self.place = place
     }
 }
 

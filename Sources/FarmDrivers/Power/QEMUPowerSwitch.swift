@@ -25,6 +25,9 @@ public final class QEMUPowerSwitch: PowerSwitch, @unchecked Sendable {
     public var teardown = TeardownStep.qemu
     /// Seconds to wait for QEMU's QMP socket after starting it.
     public var startTimeoutSeconds = 10.0
+    /// Serve the serial console on this Unix socket instead of a PTY or TCP port (a simulated
+    /// board bridges it to the PTY that stands for its USB-serial adapter).
+    public var serialUnixSocket: String?
 
     private let lock = NSLock()
     private var process: ChildProcess?
@@ -52,7 +55,9 @@ public final class QEMUPowerSwitch: PowerSwitch, @unchecked Sendable {
         if let cpu = machine.cpu { arguments += ["-cpu", cpu] }
         arguments += ["-m", String(machine.memoryMegabytes), "-display", "none", "-monitor", "none", "-S"]
         arguments += ["-qmp", "unix:\(socketPath),server=on,wait=off"]
-        if let port = resource.serialTCPPort {
+        if let path = serialUnixSocket {
+            arguments += ["-chardev", "socket,id=console,path=\(path),server=on,wait=off"]
+        } else if let port = resource.serialTCPPort {
             arguments += ["-chardev", "socket,id=console,host=127.0.0.1,port=\(port),server=on,wait=off"]
         } else {
             arguments += ["-chardev", "pty,id=console"]

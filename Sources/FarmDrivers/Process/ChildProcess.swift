@@ -72,7 +72,12 @@ public final class ChildProcess: @unchecked Sendable {
         let deadline = BootClock.monotonicNanoseconds() + Int64(seconds * 1e9)
         while isRunning {
             if BootClock.monotonicNanoseconds() >= deadline { return false }
-            try? await Task.sleep(for: .milliseconds(20))
+            // A cancelled task's sleep returns at once; teardown still has to wait, without spinning.
+            if Task.isCancelled {
+                usleep(20_000)
+            } else {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
         }
         return true
     }

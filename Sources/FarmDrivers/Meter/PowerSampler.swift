@@ -1,0 +1,162 @@
+import FarmCore
+import Synchronization
+
+/// Samples one power meter at a steady rate for the whole of a job, stamping readings with the
+/// job's boot clock.
+///
+/// Reads happen on a `PowerSamplingThread`: the sampler's own by default, or one shared with
+/// other samplers (an agent with many boards; see there). Ticks are absolute deadlines on the
+/// monotonic clock, so a slow read never shifts the ones after it: the ticks it overran are
+/// counted as lost. A meter that fails is not fatal: the failure is counted and reported as a
+/// warning, and the meter is retried every 100 ms until it answers again.
+///
+/// Readings taken before the boot clock starts (power-on) all read time 0; only the last of them
+/// is kept, so the trace begins with the meter's value just before power-on.
+public final class PowerSampler: Sendable {
+    /// Sampling rate when none is given.
+    public static let defaultRateHz = 100.0
+    /// Rates a sampler accepts.
+    public static let allowedRatesHz: ClosedRange<Double> = 1...1000
+
+    /// The meter sampled.
+    public let meter: any PowerMeter
+    /// The job's clock; readings are stamped with it.
+    public let clock: BootClock
+    /// Samples a second.
+    public let rateHz: Double
+    /// Nanoseconds between ticks.
+    let periodNanoseconds: Int64
+    private let thread: PowerSamplingThread
+    private let recording = Mutex(Recording())
+
+    /// Failure episodes (stopped answering … answered again) reported one by one; later ones are
+    /// summed up in one warning so a flapping meter cannot flood a boot record.
+    private static let reportedFailureEpisodes = 10
+
+    private struct Recording {
+        var trace = PowerTrace()
+        var beforePowerOn: PowerSample?
+        var lostSamples = 0
+        var meterErrors = 0
+        var warnings: [String] = []
+        var failedReadsInEpisode = 0
+        var failureEpisodes = 0
+        var clockWentBack = false
+        var started = false
+        var result: PowerSamplingResult?
+    }
+
+    /// A sampler for `meter`, stamping with `clock`.
+    ///
+    /// - Parameters:
+    ///   - rateHz: samples a second, 1–1000 (default 100).
+    ///   - thread: where reads happen; `nil` (default) gives the sampler a thread of its own, with
+    ///     real-time priority where the system grants it.
+    /// - Throws: `PowerMeterError.invalidRate` for a rate outside `allowedRatesHz`.
+    public init(meter: any PowerMeter, clock: BootClock, rateHz: Double = defaultRateHz, thread: PowerSamplingThread? = nil)
+        throws(PowerMeterError)
+    {
+        guard Self.allowedRatesHz.contains(rateHz) else { throw .invalidRate(rateHz: rateHz, allowed: Self.allowedRatesHz) }
+        self.meter = meter
+        self.clock = clock
+        self.rateHz = rateHz
+        periodNanoseconds = Int64((1e9 / rateHz).rounded())
+        self.thread = thread ?? PowerSamplingThread(name: "power \(meter)")
+    }
+
+    /// Starts sampling; the first reading is taken at once. Calling it again does nothing.
+    public func start() {
+        let first = recording.withLock { recording in
+            defer { recording.started = true }
+            return !recording.started && recording.result == nil
+        }
+        if first { thread.attach(self) }
+    }
+
+    /// Stops sampling and returns what was recorded. Returns at once, even while a read hangs (a
+    /// reading that completes afterwards is dropped). Calling it again returns the same result.
+    public func stop() -> PowerSamplingResult {
+        thread.detach(self)
+        return recording.withLock { recording in
+            if let result = recording.result { return result }
+            if let pending = recording.beforePowerOn {
+                try? recording.trace.append(pending)
+                recording.beforePowerOn = nil
+            }
+            var warnings = recording.warnings
+            if recording.lostSamples > 0 {
+                let periodMilliseconds = Double(periodNanoseconds) / 1e6
+                let hint =
+                    thread.isRealtime ? "" : "; the sampling thread has no real-time priority (grant CAP_SYS_NICE or an rtprio limit)"
+                warnings.append(
+                    "power meter \(meter): \(recording.lostSamples) samples lost (sampling ran later than the \(periodMilliseconds) ms period)\(hint)"
+                )
+            }
+            let result = PowerSamplingResult(
+                trace: recording.trace, lostSamples: recording.lostSamples, meterErrors: recording.meterErrors, warnings: warnings)
+            recording.result = result
+            recording.trace = PowerTrace()
+            return result
+        }
+    }
+
+    /// Records a reading taken at `timeNanoseconds` on the boot clock; `missedTicks` ticks before
+    /// it were lost.
+    func record(_ reading: PowerReading, atNanoseconds timeNanoseconds: Int64, missedTicks: Int) {
+        let sample = PowerSample(
+            timeNanoseconds: timeNanoseconds, powerMicrowatts: reading.powerMicrowatts,
+            voltageMillivolts: reading.voltageMillivolts, currentMilliamps: reading.currentMilliamps)
+        recording.withLock { recording in
+            guard recording.result == nil else { return }
+            recording.lostSamples += missedTicks
+            if recording.failedReadsInEpisode > 0 {
+                if recording.failureEpisodes <= Self.reportedFailureEpisodes {
+                    recording.warnings.append(
+                        "power meter \(meter) answered again at \(Self.seconds(timeNanoseconds)) after \(recording.failedReadsInEpisode) failed reads"
+                    )
+                }
+                recording.failedReadsInEpisode = 0
+            }
+            if timeNanoseconds == 0 {
+                recording.beforePowerOn = sample
+                return
+            }
+            if let pending = recording.beforePowerOn {
+                try? recording.trace.append(pending)
+                recording.beforePowerOn = nil
+            }
+            do {
+                try recording.trace.append(sample)
+            } catch {
+                // The boot clock was started again (a second power-on in one job): keep the trace
+                // of the first and say so once.
+                if !recording.clockWentBack {
+                    recording.clockWentBack = true
+                    recording.warnings.append("power meter \(meter): boot clock restarted; later samples dropped")
+                }
+            }
+        }
+    }
+
+    /// Records a failed read at `timeNanoseconds`; `missedTicks` ticks before it were lost.
+    func recordFailure(_ error: any Error, atNanoseconds timeNanoseconds: Int64, missedTicks: Int) {
+        recording.withLock { recording in
+            guard recording.result == nil else { return }
+            recording.lostSamples += missedTicks
+            recording.meterErrors += 1
+            recording.failedReadsInEpisode += 1
+            guard recording.failedReadsInEpisode == 1 else { return }
+            recording.failureEpisodes += 1
+            if recording.failureEpisodes <= Self.reportedFailureEpisodes {
+                recording.warnings.append("power meter \(meter) stopped answering at \(Self.seconds(timeNanoseconds)): \(error)")
+            } else if recording.failureEpisodes == Self.reportedFailureEpisodes + 1 {
+                recording.warnings.append("power meter \(meter) keeps failing; further failures are only counted")
+            }
+        }
+    }
+
+    private static func seconds(_ nanoseconds: Int64) -> String {
+        let milliseconds = (Double(nanoseconds) / 1e6).rounded()
+        return "\(milliseconds / 1000) s"
+    }
+}

@@ -1,0 +1,198 @@
+import FarmCore
+import FarmDrivers
+import FarmSim
+import Foundation
+import Testing
+
+/// A folder for sensor files, on /dev/shm where there is one: replacing a file there costs tens
+/// of microseconds against most of a millisecond on ext4.
+private final class SensorFolder {
+    let path: String
+
+    init() throws {
+        let base = FileManager.default.isWritableFile(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+        path = (base as NSString).appendingPathComponent("bootfarm-sensor-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+@Suite("Simulated sysfs power sensor")
+struct SimulatedSysfsPowerSensorTests {
+    let model = BoardPowerModel()
+
+    /// Every value in microwatts a hwmon sensor can show for `stage`: the level with each step
+    /// of its ripple.
+    func possibleMicrowatts(_ stage: Stage?) -> Set<Int64> {
+        Set((0..<8).map { Int64((model.watts(at: stage, sample: $0) * 1e6).rounded()) })
+    }
+
+    func meter(for sensor: SimulatedPowerSensor) throws -> any PowerMeter {
+        switch sensor.interface {
+        case .hwmon: try HwmonPowerMeter(directory: sensor.directory)
+        case .iio: try IIOPowerMeter(directory: sensor.directory)
+        }
+    }
+
+    @Test func hwmonFolderLooksLikeAnINA226AndFollowsTheStage() throws {
+        let folder = try SensorFolder()
+        let sensor = try SimulatedPowerSensor(interface: .hwmon, in: folder.path)
+        defer { sensor.stop() }
+        #expect(sensor.directory == folder.path + "/hwmon0")
+        for name in ["name", "power1_input", "curr1_input", "in1_input"] {
+            #expect(FileManager.default.fileExists(atPath: sensor.directory + "/" + name))
+        }
+        let meter = try HwmonPowerMeter(directory: sensor.directory)
+        #expect(meter.chipName == "ina226")
+        #expect(try meter.read() == PowerReading(powerMicrowatts: 0, voltageMillivolts: 5000, currentMilliamps: 0))
+        sensor.setStage(.kernel)
+        sensor.start()
+        Thread.sleep(forTimeInterval: 0.02)
+        let reading = try meter.read()
+        #expect(possibleMicrowatts(.kernel).contains(reading.powerMicrowatts))
+        #expect(reading.voltageMillivolts == 5000)
+        #expect(abs((reading.currentMilliamps ?? 0) - reading.watts / 5 * 1000) <= 0.5)
+    }
+
+    @Test func iioFolderReadsBackThroughTheIIOMeterWithItsScales() throws {
+        let folder = try SensorFolder()
+        let sensor = try SimulatedPowerSensor(interface: .iio, in: folder.path)
+        defer { sensor.stop() }
+        #expect(sensor.directory == folder.path + "/iio:device0")
+        let scale = try String(contentsOfFile: sensor.directory + "/in_voltage_scale", encoding: .utf8)
+        #expect(scale == "1.250000000\n")
+        let meter = try IIOPowerMeter(directory: sensor.directory)
+        #expect(meter.deviceName == "ina226")
+        sensor.setStage(.bootloader)
+        sensor.start()
+        Thread.sleep(forTimeInterval: 0.02)
+        let reading = try meter.read()
+        // Raw power is in 0.5 mW steps.
+        #expect(possibleMicrowatts(.bootloader).contains { abs($0 - reading.powerMicrowatts) <= 250 })
+        #expect(reading.voltageMillivolts == 5000)
+        #expect(abs((reading.currentMilliamps ?? 0) - reading.watts / 5 * 1000) <= 0.125)
+    }
+
+    @Test func aConcurrentReaderNeverSeesATornValue() throws {
+        let folder = try SensorFolder()
+        let sensor = try SimulatedPowerSensor(interface: .hwmon, in: folder.path, updateRateHz: 1000)
+        defer { sensor.stop() }
+        sensor.setStage(.kernel)
+        sensor.start()
+        let meter = try HwmonPowerMeter(directory: sensor.directory, readsVoltageAndCurrent: false)
+        // Off (before the first update), then either stage.
+        let allowed = possibleMicrowatts(.kernel).union(possibleMicrowatts(.bootloader)).union([0])
+        var seen = Set<Int64>()
+        var torn = 0
+        var firstTorn: Int64?
+        for index in 0..<20_000 {
+            // Stages flip under the reader so consecutive values differ in many digits.
+            if index % 50 == 0 { sensor.setStage(index % 100 == 0 ? .bootloader : .kernel) }
+            let microwatts = try meter.read().powerMicrowatts
+            seen.insert(microwatts)
+            if !allowed.contains(microwatts) {
+                torn += 1
+                firstTorn = firstTorn ?? microwatts
+            }
+        }
+        #expect(torn == 0, "first value not written by the sensor: \(firstTorn ?? 0) µW")
+        #expect(seen.count > 8)
+        #expect(sensor.updates > 10)
+    }
+
+    @Test func aSensorThatStopsAnsweringFailsReadsUntilItResumes() throws {
+        let folder = try SensorFolder()
+        let sensor = try SimulatedPowerSensor(interface: .hwmon, in: folder.path)
+        defer { sensor.stop() }
+        sensor.setStage(.userspace)
+        sensor.start()
+        let meter = try HwmonPowerMeter(directory: sensor.directory)
+        _ = try meter.read()
+        sensor.stopAnswering()
+        Thread.sleep(forTimeInterval: 0.01)
+        #expect(throws: PowerMeterError.self) { try meter.read() }
+        do {
+            _ = try meter.read()
+        } catch {
+            #expect("\(error)".contains(sensor.directory))
+        }
+        sensor.resumeAnswering()
+        #expect(possibleMicrowatts(.userspace).contains(try meter.read().powerMicrowatts))
+    }
+
+    /// Drives a boot through its stages while a sampler reads the sensor at 200 Hz; the measured
+    /// energy must match the model's integral over the same window within 1 %.
+    @Test(arguments: [SimulatedPowerSensor.Interface.hwmon, .iio])
+    func samplerAt200HzMeasuresTheModelsEnergyWithinOnePercent(_ interface: SimulatedPowerSensor.Interface) throws {
+        let folder = try SensorFolder()
+        let sensor = try SimulatedPowerSensor(interface: interface, in: folder.path)
+        defer { sensor.stop() }
+        sensor.start()
+        let clock = BootClock()
+        let sampler = try PowerSampler(meter: try meter(for: sensor), clock: clock, rateHz: 200)
+        sampler.start()
+        Thread.sleep(forTimeInterval: 0.05)
+
+        let schedule: [(stage: Stage, seconds: Double)] = [(.power, 0.15), (.bootloader, 0.25), (.kernel, 0.35), (.userspace, 0.25)]
+        var changes: [(timeNanoseconds: Int64, stage: Stage?)] = [(0, nil)]
+        clock.start()
+        for (stage, seconds) in schedule {
+            sensor.setStage(stage)
+            changes.append((clock.nanoseconds, stage))
+            Thread.sleep(forTimeInterval: seconds)
+        }
+        let result = sampler.stop()
+
+        let trace = result.trace
+        let first = try #require(trace.first).timeNanoseconds
+        let last = try #require(trace.last).timeNanoseconds
+        var expected = 0.0
+        for (index, change) in changes.enumerated() {
+            let end = index + 1 < changes.count ? changes[index + 1].timeNanoseconds : Int64.max
+            let overlap = min(end, last) - max(change.timeNanoseconds, first)
+            if overlap > 0 { expected += model.watts(at: change.stage) * Double(overlap) / 1e9 }
+        }
+        let measured = trace.energyJoules
+        let error = (measured - expected) / expected
+        print("\(interface) sensor at 200 Hz: measured \(measured) J, model \(expected) J, error \(error * 100) %")
+        #expect(abs(error) < 0.01, "measured \(measured) J, model \(expected) J")
+        #expect(result.lostSamples == 0)
+        #expect(result.meterErrors == 0)
+        #expect(result.warnings.isEmpty)
+        #expect(abs(Double(trace.count) - trace.durationSeconds * 200) <= 4)
+
+        // Per stage: the split adds up to the whole, and each stage is near its level × time.
+        let stageTimes = Dictionary(
+            uniqueKeysWithValues: changes.dropFirst().map { ($0.stage ?? .power, Double($0.timeNanoseconds) / 1e9) })
+        let parts = trace.energyPerStage(stageTimes: stageTimes, end: Double(last) / 1e9)
+        #expect(abs(parts.values.reduce(0, +) - measured) <= 1e-9 * measured)
+        let kernelStart = try #require(stageTimes[.kernel])
+        let kernelEnd = try #require(stageTimes[.userspace])
+        let kernelModel = model.kernelWatts * (kernelEnd - kernelStart)
+        #expect(abs((parts[.kernel] ?? 0) - kernelModel) / kernelModel < 0.03)
+    }
+
+    @Test func aMeterRemovedMidRunGivesAWarningNotACrash() throws {
+        let folder = try SensorFolder()
+        let sensor = try SimulatedPowerSensor(interface: .hwmon, in: folder.path)
+        defer { sensor.stop() }
+        sensor.setStage(.kernel)
+        sensor.start()
+        let clock = BootClock()
+        clock.start()
+        let sampler = try PowerSampler(meter: try HwmonPowerMeter(directory: sensor.directory), clock: clock, rateHz: 200)
+        sampler.start()
+        Thread.sleep(forTimeInterval: 0.2)
+        sensor.stopAnswering()
+        Thread.sleep(forTimeInterval: 0.35)
+        let result = sampler.stop()
+        #expect(result.meterErrors >= 2)
+        #expect(result.warnings.count == 1)
+        let warning = try #require(result.warnings.first)
+        #expect(warning.contains("stopped answering"))
+        #expect(warning.contains(sensor.directory))
+        #expect((30...50).contains(result.trace.count))
+        #expect(result.lostSamples == 0)
+    }
+}
