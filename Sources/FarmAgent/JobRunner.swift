@@ -153,9 +153,11 @@ public struct JobRunner: Sendable {
             }
             return QEMUPowerSwitch(machine: machine, resource: resource, runDirectory: runDirectory)
         case .lcus(let device, let channel, let inverted):
-            return try LCUSRelayPowerSwitch(name: board.name, device: device, channel: channel, inverted: inverted)
+            let path = try DeviceResolver.resolve(device, subsystems: ["tty"])
+            return try LCUSRelayPowerSwitch(name: board.name, device: path, channel: channel, inverted: inverted)
         case .numato(let device, let channel, let baud, let inverted):
-            return try NumatoRelayPowerSwitch(name: board.name, device: device, channel: channel, inverted: inverted, baud: baud)
+            let path = try DeviceResolver.resolve(device, subsystems: ["tty"])
+            return try NumatoRelayPowerSwitch(name: board.name, device: path, channel: channel, inverted: inverted, baud: baud)
         case .hidRelay(let serial, let channel):
             return HIDRelayPowerSwitch(serial: serial, channel: channel)
         case .pdudaemon(let server, let port, let pdu, let outlet):
@@ -169,8 +171,8 @@ public struct JobRunner: Sendable {
     /// The driver of a board's power meter.
     static func powerMeter(_ meter: MeterResource) throws -> any PowerMeter {
         switch meter.kind {
-        case .hwmon: try HwmonPowerMeter(directory: meter.path)
-        case .iio: try IIOPowerMeter(directory: meter.path)
+        case .hwmon: try HwmonPowerMeter(directory: try DeviceResolver.resolve(meter.device, subsystems: ["hwmon"]))
+        case .iio: try IIOPowerMeter(directory: try DeviceResolver.resolve(meter.device, subsystems: ["iio"]))
         }
     }
 
@@ -188,7 +190,7 @@ public struct JobRunner: Sendable {
                 }
                 endpoint = .serial(path: path, baud: 115200)
             case .serial(let device, let baud):
-                endpoint = .serial(path: device, baud: baud)
+                endpoint = .serial(path: try DeviceResolver.resolve(device, subsystems: ["tty"]), baud: baud)
             case .tcp(let host, let port):
                 endpoint = .tcp(host: host, port: port)
             }
@@ -214,7 +216,7 @@ public struct JobRunner: Sendable {
         case .qemuPTY:
             throw ConsoleError.cannotOpen(location: "QEMU PTY", reason: "only a QEMU power switch provides one")
         case .serial(let device, let baud):
-            return StreamConsole(endpoint: .serial(path: device, baud: baud))
+            return StreamConsole(endpoint: .serial(path: try DeviceResolver.resolve(device, subsystems: ["tty"]), baud: baud))
         case .tcp(let host, let port):
             return StreamConsole(endpoint: .tcp(host: host, port: port))
         }

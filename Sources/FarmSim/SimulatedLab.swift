@@ -22,20 +22,22 @@ public final class SimulatedLab: @unchecked Sendable {
         meter: (BoardConfig, MeterResource) throws -> @Sendable (Stage?) -> Void = { _, _ in { _ in } }
     ) throws {
         for config in lab.boards {
-            guard let machine = config.type.qemu, case .serial(let consolePath, _) = config.console, let tftpRoot = config.tftpRoot else {
+            // Simulated devices are named by path: the simulator creates them there.
+            guard let machine = config.type.qemu, case .serial(.path(let consolePath), _) = config.console, let tftpRoot = config.tftpRoot
+            else {
                 continue
             }
             let relay: (device: String, channel: Int)
             switch config.power {
-            case .lcus(let device, let channel, _): relay = (device, channel)
-            case .numato(let device, let channel, _, _): relay = (device, channel)
+            case .lcus(.path(let device), let channel, _): relay = (device, channel)
+            case .numato(.path(let device), let channel, _, _): relay = (device, channel)
             default: continue
             }
             try FileManager.default.createDirectory(atPath: tftpRoot, withIntermediateDirectories: true)
             let board = try SimulatedBoard(
                 name: config.name, machine: machine, tftpRoot: tftpRoot, consoleLink: consolePath,
                 runDirectory: (runDirectory as NSString).appendingPathComponent(config.name))
-            if let resource = config.meter {
+            if let resource = config.meter, resource.path != nil {
                 let hook = try meter(config, resource)
                 board.onStage = hook
                 hook(nil)

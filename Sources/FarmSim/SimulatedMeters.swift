@@ -6,9 +6,10 @@ public enum SimulatedMeters {
     /// Creates and starts a sensor at `meter.path` following the board's power; returns the hook
     /// that tells it the board's stage (nil: off).
     public static func make(board: BoardConfig, meter: MeterResource) throws -> @Sendable (Stage?) -> Void {
+        guard let path = meter.path else { return { _ in } }
         let sensor = try SimulatedPowerSensor(
-            interface: meter.kind == .hwmon ? .hwmon : .iio, in: (meter.path as NSString).deletingLastPathComponent,
-            directoryName: (meter.path as NSString).lastPathComponent)
+            interface: meter.kind == .hwmon ? .hwmon : .iio, in: (path as NSString).deletingLastPathComponent,
+            directoryName: (path as NSString).lastPathComponent)
         sensor.start()
         return { stage in sensor.setStage(stage) }
     }

@@ -11,10 +11,11 @@ import Synchronization
 /// directory, whose value files a writer thread keeps updating from a `BoardPowerModel` for the
 /// board's current stage. `HwmonPowerMeter` and `IIOPowerMeter` read it like the real thing.
 ///
-/// Every update writes a new file beside the old one and renames it over it, so a reader always
-/// sees a whole value; a value that did not change is not rewritten. Folders on a tmpfs such as
-/// /dev/shm are much cheaper to update than on ext4, where each replacing rename also flushes the
-/// new file's data.
+/// Every update writes a new file beside the old one, renames it over it and then empties the old
+/// one, so a reader always sees a whole value and a reader still holding the old file finds it
+/// empty and opens the path again (as `SensorAttributeFile` does); a value that did not change is
+/// not rewritten. Folders on a tmpfs such as /dev/shm are much cheaper to update than on ext4,
+/// where each replacing rename also flushes the new file's data.
 public final class SimulatedPowerSensor: Sendable {
     /// Which kernel interface the folder imitates.
     public enum Interface: String, Sendable {
@@ -60,6 +61,8 @@ public final class SimulatedPowerSensor: Sendable {
         var finished: DispatchSemaphore?
         /// The last text written to each value file, so unchanged values are not rewritten.
         var written: [String: String] = [:]
+        /// The file now at each value path, held open to empty it once it is replaced.
+        var current: [String: Int32] = [:]
     }
 
     /// Lays out the sensor folder `folder/directoryName` (default `hwmon0` or `iio:device0`) with
@@ -85,6 +88,12 @@ public final class SimulatedPowerSensor: Sendable {
         }
         try writeFixedFiles()
         try state.withLock { state throws(SetupError) in try writeValues(&state, sample: 0) }
+    }
+
+    deinit {
+        state.withLock { state in
+            for fd in state.current.values { close(fd) }
+        }
     }
 
     /// The files whose values change, by name.
@@ -146,13 +155,19 @@ public final class SimulatedPowerSensor: Sendable {
     /// Updates written since the sensor was made.
     public var updates: Int { state.withLock { $0.updates } }
 
-    /// Makes the meter stop answering, as when its probe is unplugged: the value files disappear
-    /// and are no longer updated, so reads fail.
+    /// Makes the meter stop answering, as when its probe is unplugged: the value files are emptied
+    /// and disappear and are no longer updated, so reads fail.
     public func stopAnswering() {
         state.withLock { state in
             state.answering = false
             state.written = [:]
-            for name in valueFileNames { unlink(path(name)) }
+            for name in valueFileNames {
+                unlink(path(name))
+                if let fd = state.current.removeValue(forKey: name) {
+                    _ = ftruncate(fd, 0)
+                    close(fd)
+                }
+            }
         }
     }
 
@@ -196,7 +211,12 @@ public final class SimulatedPowerSensor: Sendable {
         for (name, value) in values {
             let text = "\(value)\n"
             if state.written[name] == text { continue }
-            try replace(name, with: text)
+            let replaced = state.current[name]
+            state.current[name] = try replace(name, with: text, keepOpen: true)
+            if let replaced {
+                _ = ftruncate(replaced, 0)
+                close(replaced)
+            }
             state.written[name] = text
         }
         state.updates += 1
@@ -224,16 +244,25 @@ public final class SimulatedPowerSensor: Sendable {
     private func path(_ name: String) -> String { directory + "/" + name }
 
     /// Replaces file `name` with `text` in one step: a reader opens either the old file or the
-    /// new one, each whole.
-    private func replace(_ name: String, with text: String) throws(SetupError) {
+    /// new one, each whole. With `keepOpen`, returns the new file's descriptor (else -1).
+    @discardableResult
+    private func replace(_ name: String, with text: String, keepOpen: Bool = false) throws(SetupError) -> Int32 {
         let final = path(name)
         let temporary = path(".\(name).new")
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SetupError(path: temporary, reason: String(cString: strerror(errno))) }
         let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count else {
+            close(fd)
+            throw SetupError(path: temporary, reason: "short write")
+        }
+        guard rename(temporary, final) == 0 else {
+            close(fd)
+            throw SetupError(path: final, reason: String(cString: strerror(errno)))
+        }
+        if keepOpen { return fd }
         close(fd)
-        guard written == bytes.count else { throw SetupError(path: temporary, reason: "short write") }
-        guard rename(temporary, final) == 0 else { throw SetupError(path: final, reason: String(cString: strerror(errno))) }
+        return -1
     }
 }

@@ -1,4 +1,5 @@
 import FarmCore
+import Foundation
 import Testing
 
 /// Device match rules: picking one device by serial, path or hub port; errors for none or
@@ -211,5 +212,54 @@ struct DeviceMatchTests {
         let decoded = try decode("match: \(rule.description)\n")
         #expect(decoded.conditions == rule.conditions)
         #expect(decoded.ancestorConditions == rule.ancestorConditions)
+    }
+}
+
+@Suite("Devices named in lab files")
+struct LabDeviceReferenceTests {
+    func decode(_ console: String) throws -> LabConfig {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bootfarm-devref-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("boards"), withIntermediateDirectories: true)
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        try FileManager.default.copyItem(
+            at: source.appendingPathComponent("boards/qemu-arm64-uboot.yaml"),
+            to: folder.appendingPathComponent("boards/qemu-arm64-uboot.yaml"))
+        let yaml =
+            "name: t\ntftp_root: /tmp\nboards:\n  b1:\n    type: qemu-arm64-uboot\n    power: {kind: lcus, device: relay0, channel: 1}\n    console: \(console)\n"
+        let file = folder.appendingPathComponent("labs/lab.yaml")
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try yaml.write(to: file, atomically: true, encoding: .utf8)
+        return try LabConfig.decode(try ConfigNode.load(file.path), file: file.path)
+    }
+
+    @Test func aConsoleCanBeNamedByUdevProperties() throws {
+        let lab = try decode("{kind: serial, match: {ID_SERIAL_SHORT: A50285BI}}")
+        guard case .serial(.match(let match), _) = lab.boards[0].console else {
+            Issue.record("expected a matched console, got \(lab.boards[0].console)")
+            return
+        }
+        #expect(match.conditions == [.init("ID_SERIAL_SHORT", "A50285BI")])
+        // A relative device path is relative to the lab file.
+        guard case .lcus(.path(let relay), _, _) = lab.boards[0].power else {
+            Issue.record("expected an lcus relay by path")
+            return
+        }
+        #expect(relay.hasSuffix("/labs/relay0"))
+    }
+
+    @Test func deviceAndMatchTogetherContradict() {
+        #expect(throws: ConfigError.self) { try decode("{kind: serial, device: /dev/ttyS0, match: {ID_SERIAL_SHORT: X}}") }
+    }
+
+    @Test func aSerialConsoleNeedsADeviceOrAMatch() {
+        do {
+            _ = try decode("{kind: serial, baud: 115200}")
+            Issue.record("a console without a device was accepted")
+        } catch let error as ConfigError {
+            #expect(error.line == 7)
+            #expect(error.message.contains("missing 'device' or 'match'"))
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
     }
 }

@@ -138,8 +138,8 @@ struct LabConfigTests {
                 power: {kind: qemu}
                 console: {kind: serial, device: /dev/ttyS1, baud: 1500000}
             """, in: lab)
-        #expect(config.boards[0].console == .serial(device: "/dev/serial/by-path/usb-1", baud: 115200))
-        #expect(config.boards[1].console == .serial(device: "/dev/ttyS1", baud: 1_500_000))
+        #expect(config.boards[0].console == .serial(device: .path("/dev/serial/by-path/usb-1"), baud: 115200))
+        #expect(config.boards[1].console == .serial(device: .path("/dev/ttyS1"), baud: 1_500_000))
     }
 
     // MARK: Errors with file, line and key

@@ -125,20 +125,44 @@ struct PowerMeterTests {
         #expect(throws: PowerMeterError.self) { try meter.read() }
     }
 
-    @Test func aMeterSeesValuesRewrittenInPlaceAndFilesReplacedByRename() throws {
+    @Test func aMeterSeesValuesRewrittenInPlace() throws {
         let folder = try fixture(["power1_input": "1000\n"])
         let meter = try HwmonPowerMeter(directory: folder.path)
         #expect(try meter.read().powerMicrowatts == 1000)
         try "2000\n".write(toFile: folder.file("power1_input"), atomically: false, encoding: .utf8)
         #expect(try meter.read().powerMicrowatts == 2000)
-        try "3000\n".write(toFile: folder.file("power1_input"), atomically: true, encoding: .utf8)
+    }
+
+    @Test func aFileReplacedByRenameAndEmptiedIsOpenedAgainAtOnce() throws {
+        let folder = try fixture(["power1_input": "1000\n"])
+        let meter = try HwmonPowerMeter(directory: folder.path)
+        #expect(try meter.read().powerMicrowatts == 1000)
+        let old = try FileHandle(forWritingTo: URL(fileURLWithPath: folder.file("power1_input")))
+        try "3000\n".write(toFile: folder.file("new"), atomically: false, encoding: .utf8)
+        try #require(rename(folder.file("new"), folder.file("power1_input")) == 0)
+        try old.truncate(atOffset: 0)
+        try old.close()
         #expect(try meter.read().powerMicrowatts == 3000)
+    }
+
+    @Test func aFileReplacedByRenameAloneIsPickedUpWithinSixteenReads() throws {
+        let folder = try fixture(["power1_input": "1000\n"])
+        let meter = try HwmonPowerMeter(directory: folder.path)
+        #expect(try meter.read().powerMicrowatts == 1000)
+        try "4000\n".write(toFile: folder.file("power1_input"), atomically: true, encoding: .utf8)
+        let readings = try (0..<16).map { _ in try meter.read().powerMicrowatts }
+        #expect(readings.last == 4000)
+        #expect(readings.allSatisfy { $0 == 1000 || $0 == 4000 })
     }
 
     @Test func aRemovedMeterFailsNamingTheFileAndRecoversWhenItReturns() throws {
         let folder = try fixture(["power1_input": "1000\n"])
         let meter = try HwmonPowerMeter(directory: folder.path)
+        // Unplugged: the attribute is emptied and goes away.
+        let old = try FileHandle(forWritingTo: URL(fileURLWithPath: folder.file("power1_input")))
         try FileManager.default.removeItem(atPath: folder.file("power1_input"))
+        try old.truncate(atOffset: 0)
+        try old.close()
         #expect(throws: PowerMeterError.unreadable(path: folder.file("power1_input"), reason: "No such file or directory")) {
             try meter.read()
         }

@@ -14,7 +14,8 @@ import Testing
 /// Settings (environment, defaults in brackets): `BOOTFARM_BENCH_POWER_METERS` [64],
 /// `_RATE_HZ` [1000], `_SECONDS` [30], `_CONSOLES` [64], `_BAUD` [115200], `_SENSOR_HZ` [20]
 /// (how often the simulated sensors change their files), `_THREADS` [shared: one sampling thread
-/// for all meters; dedicated: one each].
+/// for all meters; dedicated: one each], `_CHANNELS` [all: power, voltage and current, three
+/// files a reading; power: one].
 @Suite("Power benchmark")
 struct PowerBenchmark {
     static let environment = ProcessInfo.processInfo.environment
@@ -33,6 +34,7 @@ struct PowerBenchmark {
         let baud = Int(Self.setting("BAUD", 115_200))
         let sensorHz = Self.setting("SENSOR_HZ", 20)
         let dedicated = Self.environment["BOOTFARM_BENCH_POWER_THREADS"] == "dedicated"
+        let powerOnly = Self.environment["BOOTFARM_BENCH_POWER_CHANNELS"] == "power"
 
         let base = FileManager.default.isWritableFile(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
         let folder = (base as NSString).appendingPathComponent("bootfarm-power-bench-\(getpid())")
@@ -66,7 +68,7 @@ struct PowerBenchmark {
         let threads = dedicated ? (0..<meterCount).map { PowerSamplingThread(name: "power \($0)") } : [shared]
         let samplers = try sensors.enumerated().map { index, sensor in
             try PowerSampler(
-                meter: try HwmonPowerMeter(directory: sensor.directory), clock: clock, rateHz: rateHz,
+                meter: try HwmonPowerMeter(directory: sensor.directory, readsVoltageAndCurrent: !powerOnly), clock: clock, rateHz: rateHz,
                 thread: dedicated ? threads[index] : shared)
         }
 
@@ -101,7 +103,7 @@ struct PowerBenchmark {
         let meanRate = rates.reduce(0, +) / Double(max(rates.count, 1))
         let figures: [(String, String)] = [
             ("meters", "\(meterCount)"), ("rate_hz", "\(rateHz)"), ("seconds", String(format: "%.1f", wallSeconds)),
-            ("threads", dedicated ? "dedicated" : "shared"), ("realtime", threads.allSatisfy(\.isRealtime) ? "yes" : "no"),
+            ("threads", dedicated ? "dedicated" : "shared"), ("channels", powerOnly ? "power" : "all"), ("realtime", threads.allSatisfy(\.isRealtime) ? "yes" : "no"),
             ("samples", "\(samples)"), ("achieved_hz_per_meter", String(format: "%.1f", meanRate)),
             ("min_hz_per_meter", String(format: "%.1f", rates.min() ?? 0)), ("lost", "\(lost)"), ("meter_errors", "\(errors)"),
             ("sampler_cpu_percent", String(format: "%.2f", samplerSeconds / wallSeconds * 100)),

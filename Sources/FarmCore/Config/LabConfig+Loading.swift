@@ -95,13 +95,13 @@ extension LabConfig {
             try map.finish()
             return .qemu(resource)
         case "lcus":
-            let device = try map.required("device").nonEmptyString()
+            let device = try map.deviceReference(pathKey: "device", resolve: resolve)
             let channel = try channelNumber(map, in: 1...8, kind: kind)
             let inverted = try map.optional("inverted")?.boolean() ?? false
             try map.finish()
-            return .lcus(device: resolveDevice(device, resolve), channel: channel, inverted: inverted)
+            return .lcus(device: device, channel: channel, inverted: inverted)
         case "numato":
-            let device = try map.required("device").nonEmptyString()
+            let device = try map.deviceReference(pathKey: "device", resolve: resolve)
             let channel = try channelNumber(map, in: 0...31, kind: kind)
             let baudNode = map.optional("baud")
             let baud = try baudNode?.integer() ?? 19200
@@ -110,7 +110,7 @@ extension LabConfig {
             }
             let inverted = try map.optional("inverted")?.boolean() ?? false
             try map.finish()
-            return .numato(device: resolveDevice(device, resolve), channel: channel, baud: baud, inverted: inverted)
+            return .numato(device: device, channel: channel, baud: baud, inverted: inverted)
         case "usb-hid-relay":
             let serial = try map.required("serial").nonEmptyString()
             let channel = try channelNumber(map, in: 1...8, kind: kind)
@@ -150,21 +150,15 @@ extension LabConfig {
         return channel
     }
 
-    /// Device paths may be relative to the lab file (simulated labs keep them beside it).
-    private static func resolveDevice(_ device: String, _ resolve: (String) -> String) -> String {
-        device.hasPrefix("/") ? device : resolve(device)
-    }
-
     private static func decodeMeter(_ node: ConfigNode, resolve: (String) -> String) throws(ConfigError) -> MeterResource {
         let map = try node.mapping()
         let kind = try map.required("kind").choice(MeterResource.Kind.self)
-        let pathNode = try map.required("path")
-        let path = resolve(try pathNode.nonEmptyString())
+        let device = try map.deviceReference(pathKey: "path", resolve: resolve)
         let rateNode = map.optional("rate_hz")
         let rate = try rateNode?.number() ?? 100
         if let rateNode, !(1...1000).contains(rate) { throw rateNode.error("a sampling rate must be 1 to 1000 Hz, found \(rate)") }
         try map.finish()
-        return MeterResource(kind: kind, path: path, rateHz: rate, place: pathNode.error(""))
+        return MeterResource(kind: kind, device: device, rateHz: rate, place: (map.optional("path") ?? node).error(""))
     }
 
     private static func decodeConsole(_ node: ConfigNode, resolve: (String) -> String) throws(ConfigError) -> ConsoleResource {
@@ -176,14 +170,14 @@ extension LabConfig {
         case "qemu-pty":
             console = .qemuPTY
         case "serial":
-            let device = try map.required("device").nonEmptyString()
+            let device = try map.deviceReference(pathKey: "device", resolve: resolve)
             let baudNode = map.optional("baud")
             let baud = try baudNode?.integer() ?? 115200
             if let baudNode, !SerialBaudRates.supported.contains(baud) {
                 throw baudNode.error(
                     "unsupported baud rate \(baud); expected one of: \(SerialBaudRates.supported.map(String.init).joined(separator: ", "))")
             }
-            console = .serial(device: resolveDevice(device, resolve), baud: baud)
+            console = .serial(device: device, baud: baud)
         case "tcp":
             let host = try map.optional("host")?.nonEmptyString() ?? "127.0.0.1"
             let portNode = try map.required("port")

@@ -26,11 +26,11 @@ public struct LabConfig: Sendable {
     /// a simulator can read the lab before it creates them.
     public func checkDevices() throws(ConfigError) {
         for board in boards {
-            guard let meter = board.meter else { continue }
+            guard let meter = board.meter, let path = meter.path else { continue }
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: meter.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
                 var error = meter.place
-                error.message = "meter path \(meter.path) does not exist (a \(meter.kind.rawValue) device directory is expected)"
+                error.message = "meter path \(path) does not exist (a \(meter.kind.rawValue) device directory is expected)"
                 throw error
             }
         }
@@ -70,9 +70,9 @@ public enum PowerResource: Sendable, Equatable {
     /// The board is a QEMU process: on starts it, off stops it.
     case qemu(QEMUPowerResource)
     /// An LCUS/CH340 serial relay board (9600 8N1, binary frames), channel 1-8.
-    case lcus(device: String, channel: Int, inverted: Bool)
+    case lcus(device: DeviceReference, channel: Int, inverted: Bool)
     /// A Numato USB relay module (text commands), channel 0-31.
-    case numato(device: String, channel: Int, baud: Int, inverted: Bool)
+    case numato(device: DeviceReference, channel: Int, baud: Int, inverted: Bool)
     /// A dcttech-style USB HID relay board chosen by its serial, channel 1-8.
     case hidRelay(serial: String, channel: Int)
     /// An outlet of a PDU driven through pdudaemon's HTTP API.
@@ -107,19 +107,22 @@ public struct MeterResource: Sendable, Equatable {
     }
 
     public var kind: Kind
-    /// The sysfs directory.
-    public var path: String
+    /// The sysfs directory, or the udev properties that find it.
+    public var device: DeviceReference
     /// Samples per second.
     public var rateHz: Double
     /// Where the lab file names it (file, line), for errors found after loading.
     public var place: ConfigError
 
-    public init(kind: Kind, path: String, rateHz: Double, place: ConfigError = ConfigError(file: "", message: "")) {
+    public init(kind: Kind, device: DeviceReference, rateHz: Double, place: ConfigError = ConfigError(file: "", message: "")) {
         self.kind = kind
-        self.path = path
+        self.device = device
         self.rateHz = rateHz
         self.place = place
     }
+
+    /// The directory, when the lab gives it as a path.
+    public var path: String? { device.path }
 }
 
 /// Lab-side settings of a QEMU board's "power switch".
@@ -143,7 +146,7 @@ public enum ConsoleResource: Sendable, Equatable {
     /// The PTY a QEMU board's serial port is attached to (found when QEMU starts).
     case qemuPTY
     /// A serial tty (USB-serial adapter), opened raw at `baud`.
-    case serial(device: String, baud: Int)
+    case serial(device: DeviceReference, baud: Int)
     /// A TCP port speaking raw bytes (ser2net, or QEMU's own socket).
     case tcp(host: String, port: Int)
 

@@ -8,10 +8,12 @@
 /// a value, which matters at 1000 reads a second.
 ///
 /// A sysfs attribute produces a fresh value on every read from offset 0. A plain file standing in
-/// for one (a simulated sensor, a fixture) is updated by writing a new file and renaming it over
-/// the old, so a reader never sees half a value; for such files each read first checks that the
-/// open file is still the one at `path` and opens it again when it was replaced. A file that
-/// fails is closed and opened again on the next read, so a meter that comes back is picked up.
+/// for one (a simulated sensor, a fixture) is updated so that no reader ever sees half a value:
+/// a new file is written and renamed over the old one, and the old one is then emptied. A read
+/// that finds its file empty or holding no number therefore opens the path again and reads once
+/// more before it fails; and every 16th read of a plain file first checks that it is still the
+/// one at its path, so a replacement that did not empty the old file is picked up too. A file that fails
+/// is opened again on the next read, so a meter that comes back is picked up.
 ///
 /// Not thread-safe: a meter keeps its files under its own lock.
 final class SensorAttributeFile {
@@ -19,10 +21,14 @@ final class SensorAttributeFile {
     let path: String
     private var descriptor: Int32
     private let mayBeReplaced: Bool
+    private var readsSinceCheck = 0
     private let buffer: UnsafeMutableRawBufferPointer
 
     /// Longest value read; sensor values are a few characters.
     private static let capacity = 64
+    /// Reads of a plain file between checks that it is still the one at its path (a system call
+    /// each, which at 1000 reads a second of three files is worth sparing).
+    private static let readsBetweenReplacementChecks = 16
 
     /// Opens the file at `path`; `expected` names the files that would do, for the error when it
     /// does not exist.
@@ -56,34 +62,49 @@ final class SensorAttributeFile {
     /// The integer the file holds: optional blanks, an optional sign, digits, then blanks or a
     /// newline.
     func readInteger() throws(PowerMeterError) -> Int64 {
-        let count = try readIntoBuffer()
-        let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-        guard let value = Self.parseInteger(bytes) else { throw .malformedValue(path: path, text: text(count).trimmingBlanks) }
-        return value
+        try read { bytes in Self.parseInteger(bytes) }
     }
 
     /// The decimal number the file holds (an IIO scale such as `0.001250000`).
     func readDecimal() throws(PowerMeterError) -> Double {
-        let count = try readIntoBuffer()
-        let trimmed = text(count).trimmingBlanks
-        guard let value = Double(trimmed), value.isFinite else { throw .malformedValue(path: path, text: trimmed) }
-        return value
+        try read { bytes in
+            Double(Self.text(bytes).trimmingBlanks).flatMap { $0.isFinite ? $0 : nil }
+        }
     }
 
     /// The file's text without surrounding blanks (a chip name).
     func readText() throws(PowerMeterError) -> String {
-        text(try readIntoBuffer()).trimmingBlanks
+        try read { bytes in Self.text(bytes).trimmingBlanks }
     }
 
-    private func text(_ count: Int) -> String {
-        String(decoding: UnsafeRawBufferPointer(rebasing: buffer[0..<count]), as: UTF8.self)
-    }
+    private static func text(_ bytes: UnsafeRawBufferPointer) -> String { String(decoding: bytes, as: UTF8.self) }
 
-    private func readIntoBuffer() throws(PowerMeterError) -> Int {
-        if descriptor >= 0 && mayBeReplaced && Self.isUnlinked(descriptor) {
-            close(descriptor)
-            descriptor = -1
+    /// Reads the file and parses it; an empty or unparsable read is retried once on the file now
+    /// at `path` (see the type's description).
+    private func read<Value>(_ parse: (UnsafeRawBufferPointer) -> Value?) throws(PowerMeterError) -> Value {
+        if mayBeReplaced && descriptor >= 0 {
+            readsSinceCheck += 1
+            if readsSinceCheck >= Self.readsBetweenReplacementChecks {
+                readsSinceCheck = 0
+                if Self.isUnlinked(descriptor) { closeDescriptor() }
+            }
         }
+        var retried = false
+        while true {
+            let count = try readIntoBuffer()
+            let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+            if count > 0, let value = parse(bytes) { return value }
+            closeDescriptor()
+            if retried {
+                if count == 0 { throw .unreadable(path: path, reason: "empty") }
+                throw .malformedValue(path: path, text: Self.text(bytes).trimmingBlanks)
+            }
+            retried = true
+        }
+    }
+
+    /// Reads from offset 0 into the buffer, opening the file first where it is closed.
+    private func readIntoBuffer() throws(PowerMeterError) -> Int {
         if descriptor < 0 {
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
@@ -91,14 +112,18 @@ final class SensorAttributeFile {
         }
         while true {
             let count = pread(descriptor, buffer.baseAddress, Self.capacity, 0)
-            if count > 0 { return count }
-            if count < 0 && errno == EINTR { continue }
-            let reason = count == 0 ? "empty" : String(cString: strerror(errno))
+            if count >= 0 { return count }
+            let code = errno
+            if code == EINTR { continue }
             // Drop the descriptor: a device that comes back may be a new file.
-            close(descriptor)
-            descriptor = -1
-            throw .unreadable(path: path, reason: reason)
+            closeDescriptor()
+            throw .unreadable(path: path, reason: String(cString: strerror(code)))
         }
+    }
+
+    private func closeDescriptor() {
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
     }
 
     private static func isUnlinked(_ fd: Int32) -> Bool {
