@@ -26,6 +26,7 @@ bench:
 	scripts/install-deps --with-bench
 	bench/console
 	bench/results
+	bench/power
 
 clean:
 	rm -rf .build demo

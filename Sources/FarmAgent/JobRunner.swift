@@ -77,7 +77,8 @@ public struct JobRunner: Sendable {
         stageTimes[.power] = 0
         var bootPower: BootPower?
         if let sampling {
-            let end = sampling.trace.durationSeconds
+            // The split ends at the last sample (the trace starts at power-on, time 0).
+            let end = sampling.trace.last?.seconds ?? 0
             bootPower = BootPower(
                 trace: sampling.trace, stageEnergyJoules: sampling.trace.energyPerStage(stageTimes: stageTimes, end: end),
                 lostSamples: sampling.lostSamples, warnings: sampling.warnings)

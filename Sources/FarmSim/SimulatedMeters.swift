@@ -9,7 +9,9 @@ public enum SimulatedMeters {
         guard let path = meter.path else { return { _ in } }
         let sensor = try SimulatedPowerSensor(
             interface: meter.kind == .hwmon ? .hwmon : .iio, in: (path as NSString).deletingLastPathComponent,
-            directoryName: (path as NSString).lastPathComponent)
+            directoryName: (path as NSString).lastPathComponent,
+            // Each update rewrites three files; 50 Hz keeps a simulated lab light on a 2-core machine.
+            updateRateHz: 50)
         sensor.start()
         return { stage in sensor.setStage(stage) }
     }

@@ -104,6 +104,24 @@ struct PowerTraceTests {
         #expect(trace.count == 4)
     }
 
+    @Test func tracesJoinInOrderKeepingVoltageAndCurrentWhereTheyWere() throws {
+        let first = try PowerTrace([
+            PowerSample(timeNanoseconds: 1, powerMicrowatts: 10),
+            PowerSample(timeNanoseconds: 2, powerMicrowatts: 20),
+        ])
+        let second = try PowerTrace([
+            PowerSample(timeNanoseconds: 2, powerMicrowatts: 30, voltageMicrovolts: 5_000_000, currentMicroamps: nil),
+            PowerSample(timeNanoseconds: 3, powerMicrowatts: 40),
+        ])
+        var joined = first
+        try joined.append(contentsOf: second)
+        try joined.append(contentsOf: PowerTrace([PowerSample(timeNanoseconds: 4, powerMicrowatts: 50)]))
+        #expect(Array(joined) == Array(first) + Array(second) + [PowerSample(timeNanoseconds: 4, powerMicrowatts: 50)])
+        #expect(joined[2].voltageMicrovolts == 5_000_000 && joined[3].voltageMicrovolts == nil && joined[4].voltageMicrovolts == nil)
+        #expect(throws: PowerTraceError.outOfOrder(timeNanoseconds: 1, previousNanoseconds: 4)) { try joined.append(contentsOf: first) }
+        #expect(joined.count == 5)
+    }
+
     @Test func voltageAndCurrentAreKeptPerSampleInMicroUnits() throws {
         var trace = PowerTrace()
         try trace.append(PowerSample(timeNanoseconds: 1, powerMicrowatts: 10))

@@ -38,10 +38,33 @@ public struct PowerTrace: Sendable, Hashable, RandomAccessCollection {
         powers.append(sample.powerMicrowatts)
     }
 
-    /// Reserves room for `count` samples (a sampler knows its rate and the job's timeout).
+    /// Reserves room for `count` samples.
     public mutating func reserveCapacity(_ count: Int) {
         times.reserveCapacity(count)
         powers.reserveCapacity(count)
+    }
+
+    /// Adds every sample of `other` after these. Its first sample must not be older than the last
+    /// one here; else throws `outOfOrder` and leaves the trace unchanged.
+    public mutating func append(contentsOf other: PowerTrace) throws(PowerTraceError) {
+        if let last = times.last, let first = other.times.first, first < last {
+            throw .outOfOrder(timeNanoseconds: first, previousNanoseconds: last)
+        }
+        Self.append(column: other.voltages, count: other.times.count, to: &voltages, filledTo: times.count)
+        Self.append(column: other.currents, count: other.times.count, to: &currents, filledTo: times.count)
+        times += other.times
+        powers += other.powers
+    }
+
+    /// Appends `column` (empty meaning `count` absent values) to `target`, which is empty while
+    /// none of its first `filledTo` values is present.
+    private static func append(column: [Int64], count: Int, to target: inout [Int64], filledTo filled: Int) {
+        if column.isEmpty {
+            if !target.isEmpty { target += repeatElement(absent, count: count) }
+        } else {
+            if target.isEmpty && filled > 0 { target = Array(repeating: absent, count: filled) }
+            target += column
+        }
     }
 
     private static func append(_ value: Int64?, to column: inout [Int64], filledTo count: Int) {

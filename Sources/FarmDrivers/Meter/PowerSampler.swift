@@ -28,13 +28,23 @@ public final class PowerSampler: Sendable {
     let periodNanoseconds: Int64
     private let thread: PowerSamplingThread
     private let recording = Mutex(Recording())
+    /// The result, once `stop()` made it; its lock also keeps two `stop()` calls apart.
+    private let result = Mutex<PowerSamplingResult?>(nil)
 
     /// Failure episodes (stopped answering … answered again) reported one by one; later ones are
     /// summed up in one warning so a flapping meter cannot flood a boot record.
     private static let reportedFailureEpisodes = 10
 
+    /// Samples per chunk of the trace being recorded. The sampling thread only ever appends to a
+    /// small array: growing one long array would copy megabytes (and fault in fresh pages) on the
+    /// sampling thread every time it doubled, long enough to miss ticks at 1 kHz.
+    private static let chunkSamples = 2048
+
     private struct Recording {
-        var trace = PowerTrace()
+        /// Full chunks, then the one being filled; joined into one trace by `stop()`.
+        var chunks: [PowerTrace] = []
+        var current = Recording.emptyChunk()
+        var lastTime: Int64 = .min
         var beforePowerOn: PowerSample?
         var lostSamples = 0
         var meterErrors = 0
@@ -43,7 +53,34 @@ public final class PowerSampler: Sendable {
         var failureEpisodes = 0
         var clockWentBack = false
         var started = false
-        var result: PowerSamplingResult?
+        var closed = false
+
+        static func emptyChunk() -> PowerTrace {
+            var chunk = PowerTrace()
+            chunk.reserveCapacity(PowerSampler.chunkSamples)
+            return chunk
+        }
+
+        /// Adds a sample; false when it is older than the last one.
+        mutating func append(_ sample: PowerSample) -> Bool {
+            guard sample.timeNanoseconds >= lastTime else { return false }
+            if current.count >= PowerSampler.chunkSamples {
+                chunks.append(current)
+                current = Recording.emptyChunk()
+            }
+            // In order, as checked above.
+            try? current.append(sample)
+            lastTime = sample.timeNanoseconds
+            return true
+        }
+
+        /// Everything recorded as one trace.
+        func joined() -> PowerTrace {
+            var trace = PowerTrace()
+            trace.reserveCapacity(chunks.count * PowerSampler.chunkSamples + current.count)
+            for chunk in chunks + [current] { try? trace.append(contentsOf: chunk) }
+            return trace
+        }
     }
 
     /// A sampler for `meter`, stamping with `clock`.
@@ -68,7 +105,7 @@ public final class PowerSampler: Sendable {
     public func start() {
         let first = recording.withLock { recording in
             defer { recording.started = true }
-            return !recording.started && recording.result == nil
+            return !recording.started && !recording.closed
         }
         if first { thread.attach(self) }
     }
@@ -77,26 +114,31 @@ public final class PowerSampler: Sendable {
     /// reading that completes afterwards is dropped). Calling it again returns the same result.
     public func stop() -> PowerSamplingResult {
         thread.detach(self)
-        return recording.withLock { recording in
-            if let result = recording.result { return result }
-            if let pending = recording.beforePowerOn {
-                try? recording.trace.append(pending)
-                recording.beforePowerOn = nil
+        return result.withLock { result in
+            if let result { return result }
+            // Take the recording out under its lock and join it outside: the sampling thread may
+            // be waiting for that lock, and joining a long trace takes a while.
+            var taken = recording.withLock { recording in
+                recording.closed = true
+                let taken = recording
+                recording.chunks = []
+                recording.current = PowerTrace()
+                return taken
             }
-            var warnings = recording.warnings
-            if recording.lostSamples > 0 {
+            if let pending = taken.beforePowerOn { _ = taken.append(pending) }
+            var warnings = taken.warnings
+            if taken.lostSamples > 0 {
                 let periodMilliseconds = Double(periodNanoseconds) / 1e6
                 let hint =
                     thread.isRealtime ? "" : "; the sampling thread has no real-time priority (grant CAP_SYS_NICE or an rtprio limit)"
                 warnings.append(
-                    "power meter \(meter): \(recording.lostSamples) samples lost (sampling ran later than the \(periodMilliseconds) ms period)\(hint)"
+                    "power meter \(meter): \(taken.lostSamples) samples lost (sampling ran later than the \(periodMilliseconds) ms period)\(hint)"
                 )
             }
-            let result = PowerSamplingResult(
-                trace: recording.trace, lostSamples: recording.lostSamples, meterErrors: recording.meterErrors, warnings: warnings)
-            recording.result = result
-            recording.trace = PowerTrace()
-            return result
+            let made = PowerSamplingResult(
+                trace: taken.joined(), lostSamples: taken.lostSamples, meterErrors: taken.meterErrors, warnings: warnings)
+            result = made
+            return made
         }
     }
 
@@ -107,7 +149,7 @@ public final class PowerSampler: Sendable {
             timeNanoseconds: timeNanoseconds, powerMicrowatts: reading.powerMicrowatts,
             voltageMillivolts: reading.voltageMillivolts, currentMilliamps: reading.currentMilliamps)
         recording.withLock { recording in
-            guard recording.result == nil else { return }
+            guard !recording.closed else { return }
             recording.lostSamples += missedTicks
             if recording.failedReadsInEpisode > 0 {
                 if recording.failureEpisodes <= Self.reportedFailureEpisodes {
@@ -122,12 +164,10 @@ public final class PowerSampler: Sendable {
                 return
             }
             if let pending = recording.beforePowerOn {
-                try? recording.trace.append(pending)
+                _ = recording.append(pending)
                 recording.beforePowerOn = nil
             }
-            do {
-                try recording.trace.append(sample)
-            } catch {
+            if !recording.append(sample) {
                 // The boot clock was started again (a second power-on in one job): keep the trace
                 // of the first and say so once.
                 if !recording.clockWentBack {
@@ -141,7 +181,7 @@ public final class PowerSampler: Sendable {
     /// Records a failed read at `timeNanoseconds`; `missedTicks` ticks before it were lost.
     func recordFailure(_ error: any Error, atNanoseconds timeNanoseconds: Int64, missedTicks: Int) {
         recording.withLock { recording in
-            guard recording.result == nil else { return }
+            guard !recording.closed else { return }
             recording.lostSamples += missedTicks
             recording.meterErrors += 1
             recording.failedReadsInEpisode += 1

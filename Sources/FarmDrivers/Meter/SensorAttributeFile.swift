@@ -10,8 +10,8 @@
 /// A sysfs attribute produces a fresh value on every read from offset 0. A plain file standing in
 /// for one (a simulated sensor, a fixture) is updated so that no reader ever sees half a value:
 /// a new file is written and renamed over the old one, and the old one is then emptied. A read
-/// that finds its file empty or holding no number therefore opens the path again and reads once
-/// more before it fails; and every 16th read of a plain file first checks that it is still the
+/// that finds its file empty or holding no number therefore opens the path again and reads again
+/// (a few times) before it fails; and every 16th read of a plain file first checks that it is still the
 /// one at its path, so a replacement that did not empty the old file is picked up too. A file that fails
 /// is opened again on the next read, so a meter that comes back is picked up.
 ///
@@ -26,6 +26,10 @@ final class SensorAttributeFile {
 
     /// Longest value read; sensor values are a few characters.
     private static let capacity = 64
+    /// Reads of a file that came back empty or unparsable before it counts as failed: a reader
+    /// delayed between opening a file and reading it can find that file already replaced and
+    /// emptied again.
+    private static let attempts = 4
     /// Reads of a plain file between checks that it is still the one at its path (a system call
     /// each, which at 1000 reads a second of three files is worth sparing).
     private static let readsBetweenReplacementChecks = 16
@@ -79,8 +83,8 @@ final class SensorAttributeFile {
 
     private static func text(_ bytes: UnsafeRawBufferPointer) -> String { String(decoding: bytes, as: UTF8.self) }
 
-    /// Reads the file and parses it; an empty or unparsable read is retried once on the file now
-    /// at `path` (see the type's description).
+    /// Reads the file and parses it; an empty or unparsable read is retried on the file now at
+    /// `path` (see the type's description).
     private func read<Value>(_ parse: (UnsafeRawBufferPointer) -> Value?) throws(PowerMeterError) -> Value {
         if mayBeReplaced && descriptor >= 0 {
             readsSinceCheck += 1
@@ -89,17 +93,17 @@ final class SensorAttributeFile {
                 if Self.isUnlinked(descriptor) { closeDescriptor() }
             }
         }
-        var retried = false
+        var attempts = 0
         while true {
             let count = try readIntoBuffer()
             let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
             if count > 0, let value = parse(bytes) { return value }
             closeDescriptor()
-            if retried {
+            attempts += 1
+            if attempts == Self.attempts {
                 if count == 0 { throw .unreadable(path: path, reason: "empty") }
                 throw .malformedValue(path: path, text: Self.text(bytes).trimmingBlanks)
             }
-            retried = true
         }
     }
 

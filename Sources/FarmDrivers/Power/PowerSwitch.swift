@@ -1,3 +1,5 @@
+import Foundation
+
 /// Switches a board's power.
 public protocol PowerSwitch: Sendable {
     /// Powers the board on.
@@ -42,7 +44,7 @@ public enum PowerError: Error, Sendable, CustomStringConvertible {
         case .programMissing(let program, let hint): "\(program) not found in PATH; \(hint)"
         case .exitedEarly(let program, let status, let output):
             "\(program) exited with status \(status)" + (output.isEmpty ? "" : ": \(output)")
-        case .timeout(let what, let seconds): "\(what): no answer within \(Int(seconds)) s"
+        case .timeout(let what, let seconds): "\(what): no answer within \(String(format: "%g", seconds)) s"
         case .unexpectedAnswer(let what, let answer): "\(what): unexpected answer: \(answer)"
         }
     }
