@@ -183,19 +183,7 @@ public struct JobRunner: Sendable {
         progress(.note("power on (\(board.power.kind))", atSeconds: 0))
         if let qemu = power as? QEMUPowerSwitch {
             try await qemu.start()
-            let endpoint: ConsoleEndpoint
-            switch board.console {
-            case .qemuPTY:
-                guard let path = qemu.consolePath else {
-                    throw ConsoleError.cannotOpen(location: "QEMU PTY", reason: "QEMU reported no PTY for its serial port")
-                }
-                endpoint = .serial(path: path, baud: 115200)
-            case .serial(let device, let baud):
-                endpoint = .serial(path: try DeviceResolver.resolve(device, subsystems: ["tty"]), baud: baud)
-            case .tcp(let host, let port):
-                endpoint = .tcp(host: host, port: port)
-            }
-            let console = StreamConsole(endpoint: endpoint)
+            let console = StreamConsole(endpoint: try consoleEndpoint(qemuPTY: qemu.consolePath))
             try await console.open(clock: clock)
             clock.start()
             afterClockStart()
@@ -204,7 +192,7 @@ public struct JobRunner: Sendable {
         }
         // A board left on (by a crash, or by hand) starts from off, like every other boot.
         try await power.off()
-        let console = try makeConsole()
+        let console = StreamConsole(endpoint: try consoleEndpoint(qemuPTY: nil))
         try await console.open(clock: clock)
         clock.start()
         afterClockStart()
@@ -212,14 +200,18 @@ public struct JobRunner: Sendable {
         return console
     }
 
-    func makeConsole() throws -> any Console {
+    /// Where the board's console is; `qemuPTY` is the PTY a started QEMU reported, if any.
+    func consoleEndpoint(qemuPTY: String?) throws -> ConsoleEndpoint {
         switch board.console {
         case .qemuPTY:
-            throw ConsoleError.cannotOpen(location: "QEMU PTY", reason: "only a QEMU power switch provides one")
+            guard let path = qemuPTY else {
+                throw ConsoleError.cannotOpen(location: "QEMU PTY", reason: "QEMU reported no PTY for its serial port")
+            }
+            return .serial(path: path, baud: 115200)
         case .serial(let device, let baud):
-            return StreamConsole(endpoint: .serial(path: try DeviceResolver.resolve(device, subsystems: ["tty"]), baud: baud))
+            return .serial(path: try DeviceResolver.resolve(device, subsystems: ["tty"]), baud: baud)
         case .tcp(let host, let port):
-            return StreamConsole(endpoint: .tcp(host: host, port: port))
+            return .tcp(host: host, port: port)
         }
     }
 

@@ -61,6 +61,15 @@ public struct Finding: Sendable, Equatable {
         self.bootID = bootID
     }
 
+    /// The order reports list findings in: by kind (boot regressions first), then by key
+    /// (arch, defconfig, compiler, board, lab).
+    public static func reportOrder(_ lhs: Finding, _ rhs: Finding) -> Bool {
+        guard lhs.kind == rhs.kind else {
+            return (Kind.allCases.firstIndex(of: lhs.kind) ?? 0) < (Kind.allCases.firstIndex(of: rhs.kind) ?? 0)
+        }
+        return lhs.key < rhs.key
+    }
+
     /// The unit of `value`.
     public var unit: String {
         switch kind {

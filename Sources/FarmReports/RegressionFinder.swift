@@ -213,11 +213,7 @@ public struct RegressionFinder: Sendable {
         }
         report.regressions += kernelSizeFindings(cells: cells, targetIndex: targetIndex, revisions: revisions)
         report.boards = boards.count
-        let order: (Finding, Finding) -> Bool = { lhs, rhs in
-            lhs.kind.rawValue == rhs.kind.rawValue
-                ? lhs.key < rhs.key
-                : Finding.Kind.allCases.firstIndex(of: lhs.kind) ?? 0 < Finding.Kind.allCases.firstIndex(of: rhs.kind) ?? 0
-        }
+        let order = Finding.reportOrder
         report.regressions.sort(by: order)
         report.fixed.sort(by: order)
         report.flaky.sort(by: order)

@@ -73,11 +73,7 @@ public struct ReportBuilder: Sendable {
                 report.otherFailures = report.otherFailures.map { $0.key == finding.key ? replacement : $0 }
             }
         }
-        report.regressions.sort { lhs, rhs in
-            lhs.kind == rhs.kind
-                ? lhs.key < rhs.key
-                : (Finding.Kind.allCases.firstIndex(of: lhs.kind) ?? 0) < (Finding.Kind.allCases.firstIndex(of: rhs.kind) ?? 0)
-        }
+        report.regressions.sort(by: Finding.reportOrder)
         return report
     }
 }

@@ -75,7 +75,7 @@ public final class SimulatedBoard: @unchecked Sendable {
             let power = QEMUPowerSwitch(machine: machine, resource: QEMUPowerResource(tftpRoot: tftpRoot), runDirectory: runDirectory)
             power.serialUnixSocket = socketPath
             try await power.start()
-            let connected = try Self.connectUnix(socketPath)
+            let connected = try UnixSocket.connect(socketPath, what: "UART socket")
             let current = lock.withLock {
                 qemu = power
                 socket = connected
@@ -162,29 +162,5 @@ public final class SimulatedBoard: @unchecked Sendable {
         guard let next else { return }
         let current = lock.withLock { stage }
         if current == nil || next > (current ?? .power) { setStage(next) }
-    }
-
-    static func connectUnix(_ path: String) throws -> Int32 {
-        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw PowerError.unexpectedAnswer(what: "UART socket", answer: String(cString: strerror(errno))) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            close(fd)
-            throw PowerError.unexpectedAnswer(what: "UART socket", answer: "path too long: \(path)")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-            for (index, byte) in bytes.enumerated() { buffer[index] = byte }
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard result == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw PowerError.unexpectedAnswer(what: "UART socket \(path)", answer: reason)
-        }
-        return fd
     }
 }

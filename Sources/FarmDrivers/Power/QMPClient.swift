@@ -14,28 +14,7 @@ final class QMPClient {
     /// Connects and negotiates capabilities.
     init(socketPath: String, timeoutSeconds: Double = 5) throws {
         self.socketPath = socketPath
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw PowerError.unexpectedAnswer(what: "QMP socket", answer: String(cString: strerror(errno))) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let pathBytes = Array(socketPath.utf8)
-        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            Glibc.close(fd)
-            throw PowerError.unexpectedAnswer(what: "QMP socket", answer: "path too long: \(socketPath)")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-            for (index, byte) in pathBytes.enumerated() { buffer[index] = byte }
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard connected == 0 else {
-            let reason = String(cString: strerror(errno))
-            Glibc.close(fd)
-            throw PowerError.unexpectedAnswer(what: "QMP connect \(socketPath)", answer: reason)
-        }
+        fd = try UnixSocket.connect(socketPath, what: "QMP connect")
         var timeout = timeval(tv_sec: Int(timeoutSeconds), tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         _ = try readMessage()  // greeting
