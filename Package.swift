@@ -44,6 +44,7 @@ let package = Package(
         .testTarget(name: "FarmDriversTests", dependencies: ["FarmDrivers", "FarmCore"]),
         .testTarget(name: "FarmSimTests", dependencies: ["FarmSim", "FarmDrivers", "FarmCore"]),
         .testTarget(name: "FarmStoreTests", dependencies: ["FarmStore", "FarmCore"]),
+        .testTarget(name: "FarmAgentTests", dependencies: ["FarmAgent", "FarmStore", "FarmCore"]),
         .testTarget(name: "FarmReportsTests", dependencies: ["FarmReports", "FarmCore"], exclude: ["Golden"]),
         .testTarget(name: "BootfarmCLITests", dependencies: ["FarmCore", "FarmStore"], exclude: ["Golden"]),
     ],

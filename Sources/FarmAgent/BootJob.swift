@@ -16,10 +16,12 @@ public struct BootJob: Sendable {
     public var timeouts: [Stage: Double]
     public var revision: Revision
     public var build: Build
+    /// Shell commands run once the prompt is reached.
+    public var tests: [TestDefinition]
 
     public init(
         kernel: String, ramdisk: String? = nil, dtb: String? = nil, prompt: String? = nil, extraBootArguments: String = "",
-        timeouts: [Stage: Double] = [:], revision: Revision = Revision(), build: Build = Build()
+        timeouts: [Stage: Double] = [:], revision: Revision = Revision(), build: Build = Build(), tests: [TestDefinition] = []
     ) {
         self.kernel = kernel
         self.ramdisk = ramdisk
@@ -29,6 +31,7 @@ public struct BootJob: Sendable {
         self.timeouts = timeouts
         self.revision = revision
         self.build = build
+        self.tests = tests
     }
 }
 
@@ -49,4 +52,6 @@ public struct BootResult: Sendable {
     public var analysis: LogAnalysis
     /// The power meter's recording, when the board has a meter.
     public var power: BootPower?
+    /// Results of the tests run after boot, in order.
+    public var tests: [TestCase] = []
 }

@@ -13,6 +13,9 @@ public struct JobRunner: Sendable {
     public let board: BoardConfig
     public let job: BootJob
     public var logger = Logger(label: "bootfarm.runner")
+    /// How long a serial console may vanish (USB re-enumeration) before the boot is an
+    /// infrastructure error, in seconds; 0 treats a vanished console as closed at once.
+    public var consoleReturnSeconds: Double = 10
 
     public init(lab: String, board: BoardConfig, job: BootJob) {
         self.lab = lab
@@ -25,7 +28,7 @@ public struct JobRunner: Sendable {
         let id = UUID().uuidString.lowercased()
         let startedAt = Self.timestamp()
         let clock = BootClock()
-        let workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("bootfarm-\(id)").path
+        let workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("bootfarm-\(id.prefix(8))").path
         var analyzer = LogAnalyzer()
         var verdict: BootVerdict
         var transcript = ConsoleTranscript()
@@ -33,6 +36,7 @@ public struct JobRunner: Sendable {
         var console: (any Console)?
         var stagedFolder: String?
         var sampler: PowerSampler?
+        var tests: [TestCase] = []
 
         do {
             let prepared = try prepare(id: id, workDirectory: workDirectory)
@@ -44,6 +48,11 @@ public struct JobRunner: Sendable {
             let opened = try await powerOn(prepared.power, clock: clock, progress: progress, afterClockStart: { sampler?.start() })
             console = opened
             verdict = try await drive(opened, prepared: prepared, clock: clock, analyzer: &analyzer, progress: progress)
+            if verdict.status == .pass && !job.tests.isEmpty {
+                tests = try await runTests(on: opened, clock: clock, progress: progress)
+                analyzer.reach(.tests, at: clock.nanoseconds)
+                verdict = BootVerdict(status: .pass, stage: .tests, reason: verdict.reason)
+            }
         } catch is CancellationError {
             verdict = BootVerdict(status: .canceled, stage: analyzer.analysis.stage, reason: "canceled")
         } catch {
@@ -90,7 +99,19 @@ public struct JobRunner: Sendable {
             warnings: analyzer.analysis.warnings.count, stageTimes: stageTimes,
             energyJoules: bootPower.flatMap { $0.trace.isEmpty ? nil : $0.trace.energyJoules },
             averagePowerWatts: bootPower?.trace.averageWatts, peakPowerWatts: bootPower?.trace.peakWatts)
-        return BootResult(record: record, transcript: transcript, analysis: analyzer.analysis, power: bootPower)
+        return BootResult(record: record, transcript: transcript, analysis: analyzer.analysis, power: bootPower, tests: tests)
+    }
+
+    /// The result of a job that never reached the board (its files could not be had, or it was
+    /// canceled first): nothing was powered.
+    public static func unstartedResult(lab: String, board: BoardConfig, spec: JobSpec, status: BootStatus, reason: String) -> BootResult {
+        let now = timestamp()
+        var build = spec.build
+        if build.arch.isEmpty { build.arch = board.type.arch }
+        let record = BootRecord(
+            id: UUID().uuidString.lowercased(), lab: lab, board: board.name, boardType: board.type.name, revision: spec.revision,
+            build: build, startedAt: now, finishedAt: now, status: status, stage: .power, reason: reason)
+        return BootResult(record: record, transcript: ConsoleTranscript(), analysis: LogAnalysis(), power: nil)
     }
 
     // MARK: Steps
@@ -191,12 +212,25 @@ public struct JobRunner: Sendable {
             return console
         }
         // A board left on (by a crash, or by hand) starts from off, like every other boot.
+        let sequence = board.type.powerSequence
         try await power.off()
-        let console = StreamConsole(endpoint: try consoleEndpoint(qemuPTY: nil))
+        if sequence.offSeconds > 0 {
+            progress(.note(String(format: "power off, waiting %.1f s", sequence.offSeconds), atSeconds: 0))
+            try await Task.sleep(for: .seconds(sequence.offSeconds))
+        }
+        let endpoint = try consoleEndpoint(qemuPTY: nil)
+        // A USB-serial console may re-enumerate when the board's power switches: wait for it.
+        let reopen: ConsoleReopenPolicy? =
+            if case .serial = endpoint, consoleReturnSeconds > 0 { ConsoleReopenPolicy(waitSeconds: consoleReturnSeconds) } else { nil }
+        let console = StreamConsole(endpoint: endpoint, reopen: reopen)
         try await console.open(clock: clock)
         clock.start()
         afterClockStart()
         try await power.on()
+        if sequence.settleSeconds > 0 {
+            // The console records meanwhile; only the judging waits for the supply to settle.
+            try await Task.sleep(for: .seconds(sequence.settleSeconds))
+        }
         return console
     }
 

@@ -20,13 +20,19 @@ public struct BootFilter: Sendable {
     public var describes: [String]?
     public var lab: String?
     public var board: String?
+    /// Include boot attempts that a retry replaced (reports count each job's final outcome once).
+    public var includeSuperseded: Bool
 
-    public init(tree: String? = nil, branch: String? = nil, describes: [String]? = nil, lab: String? = nil, board: String? = nil) {
+    public init(
+        tree: String? = nil, branch: String? = nil, describes: [String]? = nil, lab: String? = nil, board: String? = nil,
+        includeSuperseded: Bool = false
+    ) {
         self.tree = tree
         self.branch = branch
         self.describes = describes
         self.lab = lab
         self.board = board
+        self.includeSuperseded = includeSuperseded
     }
 
     var clause: (sql: String, values: [String]) {
@@ -38,6 +44,7 @@ public struct BootFilter: Sendable {
                 values.append(value)
             }
         }
+        if !includeSuperseded { parts.append("superseded = 0") }
         if let describes {
             parts.append(
                 "describe IN (\(describes.isEmpty ? "NULL" : Array(repeating: "?", count: describes.count).joined(separator: ", ")))")

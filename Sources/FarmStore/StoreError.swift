@@ -8,6 +8,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case newerSchema(path: String, found: Int, supported: Int)
     /// A transaction was rolled back on purpose; nothing of it was stored.
     case rolledBack(reason: String)
+    /// A stored value cannot be read back or a value cannot be stored; `row` is its row id.
+    case invalidRecord(row: Int, field: String, message: String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
             "results store \(path) has schema version \(found), newer than this bootfarm's \(supported): upgrade bootfarm"
         case .rolledBack(let reason):
             "nothing was stored: \(reason)"
+        case .invalidRecord(let row, let field, let message):
+            "results store: row \(row), \(field): \(message)"
         }
     }
 }

@@ -98,6 +98,64 @@ enum StoreSchema {
             warnings TEXT NOT NULL DEFAULT ''
         );
         """,
+        // 5: the agent's job queue, its boards' states, test results, and which boot attempts a
+        // retry replaced (kept, but not counted by reports).
+        """
+        ALTER TABLE boots ADD COLUMN job_id INTEGER;
+        ALTER TABLE boots ADD COLUMN attempt INTEGER;
+        ALTER TABLE boots ADD COLUMN superseded INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX boots_by_job ON boots (job_id) WHERE job_id IS NOT NULL;
+        CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            lab TEXT NOT NULL,
+            board TEXT,
+            board_type TEXT NOT NULL,
+            priority INTEGER NOT NULL DEFAULT 0,
+            spec TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'queued',
+            submitted_at TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT,
+            running_on TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            failures INTEGER NOT NULL DEFAULT 0,
+            errors INTEGER NOT NULL DEFAULT 0,
+            avoid_board TEXT,
+            result TEXT,
+            summary TEXT NOT NULL DEFAULT '',
+            cancel_requested INTEGER NOT NULL DEFAULT 0,
+            source TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX jobs_by_state ON jobs (lab, state, priority DESC, id);
+        CREATE TABLE board_states (
+            lab TEXT NOT NULL,
+            board TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'idle',
+            health TEXT NOT NULL DEFAULT 'unknown',
+            health_failures INTEGER NOT NULL DEFAULT 0,
+            current_job INTEGER,
+            powered_since TEXT,
+            note TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (lab, board)
+        ) WITHOUT ROWID;
+        CREATE TABLE boot_tests (
+            boot_id TEXT NOT NULL REFERENCES boots (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            result TEXT NOT NULL,
+            measurement REAL,
+            units TEXT,
+            output TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (boot_id, position)
+        ) WITHOUT ROWID;
+        CREATE TABLE agents (
+            lab TEXT PRIMARY KEY,
+            pid INTEGER NOT NULL,
+            started_at TEXT NOT NULL,
+            heartbeat TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// The secondary indexes of `boots` in the current schema (name, definition).

@@ -5,8 +5,8 @@ import Foundation
 struct LabCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lab",
-        abstract: "Check and inspect lab configurations.",
-        subcommands: [Check.self, Discover.self]
+        abstract: "Check and inspect labs, and their boards' states.",
+        subcommands: [Check.self, Discover.self, Status.self, Board.self]
     )
 
     struct Check: AsyncParsableCommand {

@@ -7,7 +7,10 @@ struct Bootfarm: AsyncParsableCommand {
         commandName: "bootfarm",
         abstract: "Boot kernels on lab boards, record every boot, and track boot regressions.",
         version: "0.1.0",
-        subcommands: [BootCommand.self, LabCommand.self, ResultsCommand.self, ReportCommand.self, LogCommand.self, SimCommand.self]
+        subcommands: [
+            BootCommand.self, JobCommand.self, AgentCommand.self, LabCommand.self, ResultsCommand.self, ReportCommand.self, LogCommand.self,
+            SimCommand.self,
+        ]
     )
 }
 

@@ -9,7 +9,10 @@ final class SignalTrap: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
 
-    init(onSignal: @escaping @Sendable () -> Void) {
+    init(
+        message: String = "bootfarm: stopping: powering the board off (press Ctrl-C again to quit at once)",
+        onSignal: @escaping @Sendable () -> Void
+    ) {
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -19,7 +22,7 @@ final class SignalTrap: @unchecked Sendable {
                     return count
                 }
                 if seen == 1 {
-                    printError("bootfarm: stopping: powering the board off (press Ctrl-C again to quit at once)")
+                    printError(message)
                     onSignal()
                 } else {
                     exit(130)

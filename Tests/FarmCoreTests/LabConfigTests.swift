@@ -164,7 +164,7 @@ struct LabConfigTests {
         try expectError(yaml, at: "colour: red", key: "boards.b1.colour", saying: "unknown key 'colour'")
         let lab = try TemporaryLab()
         let error = try #require(throws: ConfigError.self) { try decode(yaml, in: lab) }
-        #expect(error.message.contains("expected one of: console, meter, power, tftp_root, type"))
+        #expect(error.message.contains("expected one of: console, meter, power, power_sequence, tftp_root, type"))
     }
 
     @Test func anUnknownTopLevelKeyIsReportedWithItsOwnName() throws {
@@ -176,7 +176,7 @@ struct LabConfigTests {
         try expectError(yaml, at: "type: qemu-riscv", key: "boards.b1.type", saying: "unknown board type 'qemu-riscv'")
         let lab = try TemporaryLab()
         let error = try #require(throws: ConfigError.self) { try decode(yaml, in: lab) }
-        #expect(error.message.contains("known types: qemu-arm64, qemu-arm64-uboot, qemu-x86-uboot"))
+        #expect(error.message.contains("known types: fake-arm64-uboot, qemu-arm64, qemu-arm64-uboot, qemu-x86-uboot"))
     }
 
     @Test func anUnknownPowerKindNamesThePowerKindKey() throws {

@@ -215,4 +215,132 @@ import Testing
             await console.close()
         }
     }
+
+    /// Opens a console with `policy` on a symlink (standing in for a udev name) to a fresh PTY,
+    /// starts the clock, runs `body` with the symlink's path and the PTY, and closes the console
+    /// whatever happens. `body` may drop the PTY and remove the link (the device goes away), then
+    /// link a new PTY (it comes back).
+    func withReopeningConsole(
+        _ policy: ConsoleReopenPolicy,
+        _ body: (String, inout PseudoTerminal?, StreamConsole, BootClock) async throws -> Void
+    ) async throws {
+        let folder = try TemporaryFolder()
+        let link = folder.file("usb-FTDI_FT232R_A10K3X7B-if00-port0")
+        var terminal: PseudoTerminal? = try PseudoTerminal()
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: try #require(terminal).path)
+        let console = StreamConsole(endpoint: .serial(path: link, baud: 115200), reopen: policy)
+        let clock = BootClock()
+        try await console.open(clock: clock)
+        clock.start()
+        do {
+            try await body(link, &terminal, console, clock)
+        } catch {
+            await console.close()
+            throw error
+        }
+        await console.close()
+    }
+
+    /// Waits until the transcript holds `text`, for at most `timeoutSeconds`.
+    func waitForTranscript(of console: StreamConsole, toContain text: String, timeoutSeconds: Double = 10) async throws {
+        let deadline = ContinuousClock.now + .seconds(timeoutSeconds)
+        while !String(decoding: console.transcript.bytes, as: UTF8.self).contains(text) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    @Test func aSerialDeviceThatComesBackIsReopenedAndTheGapIsMarked() async throws {
+        let policy = ConsoleReopenPolicy(waitSeconds: 10, pollIntervalSeconds: 0.05)
+        try await withReopeningConsole(policy) { link, terminal, console, clock in
+            #expect(console.reopenPolicy == policy)
+            try #require(terminal).write("U-Boot 2024.01\r\nresetting ...")
+            let before = try await console.expect([.literal("resetting")], deadline: clock.seconds + 5)
+            #expect(before.match != nil)
+            let waiting = Task { try await console.expect([.literal("Starting kernel")], deadline: clock.seconds + 30) }
+            try await Task.sleep(for: .milliseconds(100))
+
+            // Power cycle: the adapter's node and its udev link go away, then a new node appears
+            // under the same name. (Removing the link also keeps the console from opening an
+            // unrelated PTY that reuses the old /dev/pts number meanwhile.)
+            terminal?.closeMaster()
+            terminal = nil
+            try FileManager.default.removeItem(atPath: link)
+            try await Task.sleep(for: .milliseconds(300))
+            let second = try PseudoTerminal()
+            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: second.path)
+            try await waitForTranscript(of: console, toContain: "reopened after")
+            try second.write("U-Boot 2024.01\r\nStarting kernel ...\r\n")
+
+            let after = try await waiting.value
+            #expect(after.match != nil)
+            let text = String(decoding: console.transcript.bytes, as: UTF8.self)
+            let marker = try #require(
+                text.firstMatch(of: /\n\[bootfarm: console lost at (\d+\.\d{3}) s, reopened after (\d+\.\d{3}) s\]\n/))
+            #expect(text[..<marker.range.lowerBound] == "U-Boot 2024.01\r\nresetting ...")
+            #expect(text[marker.range.upperBound...] == "U-Boot 2024.01\r\nStarting kernel ...\r\n")
+            let lostSeconds = try #require(Double(marker.output.1))
+            let gapSeconds = try #require(Double(marker.output.2))
+            #expect(lostSeconds > 0)
+            #expect(gapSeconds >= 0.1)
+            #expect(gapSeconds < 10)
+
+            // The reopened device is usable in both directions.
+            try await console.send("root\n", characterDelayMilliseconds: 0)
+            #expect(second.read(count: 5) == Array("root\n".utf8))
+        }
+    }
+
+    @Test func aSerialDeviceThatStaysAwayClosesTheConsoleAfterTheWait() async throws {
+        let policy = ConsoleReopenPolicy(waitSeconds: 0.5, pollIntervalSeconds: 0.05)
+        try await withReopeningConsole(policy) { link, terminal, console, clock in
+            try #require(terminal).write("Starting kernel ...\r\n")
+            _ = try await console.expect([.literal("Starting kernel")], deadline: clock.seconds + 5)
+            let waiting = Task { try await console.expect([.literal("login:")], deadline: clock.seconds + 60) }
+            try await Task.sleep(for: .milliseconds(100))
+            let started = ContinuousClock.now
+            terminal?.closeMaster()
+            terminal = nil
+            try FileManager.default.removeItem(atPath: link)
+
+            let error = await #expect(throws: ConsoleError.self) { try await waiting.value }
+            guard case .closed? = error else {
+                Issue.record("expected ConsoleError.closed, got \(String(describing: error))")
+                return
+            }
+            let elapsed = ContinuousClock.now - started
+            #expect(elapsed >= .milliseconds(450), "the console waited for the device")
+            #expect(elapsed < .seconds(20))
+            let text = String(decoding: console.transcript.bytes, as: UTF8.self)
+            let notBack = /\[bootfarm: console lost at \d+\.\d{3} s, not back after (\d+\.\d{3}) s\]\n/
+            let marker = try #require(text.firstMatch(of: notBack))
+            #expect(text[..<marker.range.lowerBound] == "Starting kernel ...\r\n")
+            #expect(marker.range.upperBound == text.endIndex)
+            #expect(try #require(Double(marker.output.1)) >= 0.5)
+            await #expect(throws: ConsoleError.self) {
+                try await console.expect([.literal("login:")], deadline: clock.seconds + 60)
+            }
+            await #expect(throws: ConsoleError.self) {
+                try await console.send("root\n", characterDelayMilliseconds: 0)
+            }
+        }
+    }
+
+    @Test func aWaitDuringTheGapStillEndsAtItsDeadline() async throws {
+        try await withReopeningConsole(ConsoleReopenPolicy(waitSeconds: 30)) { link, terminal, console, clock in
+            terminal?.closeMaster()
+            terminal = nil
+            try FileManager.default.removeItem(atPath: link)
+            try await Task.sleep(for: .milliseconds(200))
+
+            let started = ContinuousClock.now
+            let result = try await console.expect([.literal("login:")], deadline: clock.seconds + 0.3)
+            #expect(result == .timedOut)
+            // Sending while the device is away fails at once instead of writing to a stale descriptor.
+            await #expect(throws: ConsoleError.self) {
+                try await console.send("root\n", characterDelayMilliseconds: 0)
+            }
+            await console.close()
+            #expect(ContinuousClock.now - started < .seconds(10), "close() does not wait out the reopen policy")
+        }
+    }
 }

@@ -41,7 +41,7 @@ public struct BootOutcome: Sendable, Equatable {
                 return BootOutcome(status: .error, stage: .power, reason: "no console output: \(verdict.reason)")
             }
             return BootOutcome(
-                status: verdict.status, stage: verdict.status == .pass ? .prompt : max(verdict.stage, analysis.stage),
+                status: verdict.status, stage: verdict.status == .pass ? max(.prompt, verdict.stage) : max(verdict.stage, analysis.stage),
                 reason: verdict.reason)
         }
     }

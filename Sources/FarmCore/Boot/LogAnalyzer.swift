@@ -28,6 +28,9 @@ public struct KernelEvent: Sendable, Equatable {
 
 /// What the log says about a boot.
 public struct LogAnalysis: Sendable, Equatable {
+    /// An analysis of nothing: no stage reached.
+    public init() {}
+
     /// Furthest stage reached.
     public var stage: Stage = .power
     /// Console time (seconds since power-on) at which each stage was first reached.

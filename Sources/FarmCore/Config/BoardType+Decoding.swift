@@ -37,10 +37,16 @@ extension BoardType {
         if let node = map.optional("timeouts") {
             timeouts = try StageTimeouts.decode(node)
         }
+        let folder = URL(fileURLWithPath: root.file).deletingLastPathComponent().path
+        let healthCheck = try map.optional("health_check").map { node throws(ConfigError) in try HealthCheck.decode(node, folder: folder) }
+        let powerSequence = try map.optional("power_sequence").map { node throws(ConfigError) in try PowerSequence.decode(node) }
         try map.finish()
-        return BoardType(
+        var type = BoardType(
             name: name, arch: arch, qemu: qemu, bootMethod: method, uBoot: uBoot, kernelImageKind: kernelImageKind,
             consoleDevice: consoleDevice, bootArguments: bootArguments, shellPrompt: shellPrompt, timeouts: timeouts)
+        type.healthCheck = healthCheck
+        if let powerSequence { type.powerSequence = powerSequence }
+        return type
     }
 }
 
@@ -103,5 +109,37 @@ extension StageTimeouts {
             timeouts[stage] = seconds
         }
         return timeouts
+    }
+}
+
+extension HealthCheck {
+    /// Decodes `{kernel, ramdisk, dtb, prompt}`; paths are relative to `folder`.
+    public static func decode(_ node: ConfigNode, folder: String) throws(ConfigError) -> HealthCheck {
+        let map = try node.mapping()
+        func path(_ key: String) throws(ConfigError) -> String? {
+            guard let valueNode = map.optional(key) else { return nil }
+            let text = try valueNode.nonEmptyString()
+            return text.hasPrefix("/") ? text : URL(fileURLWithPath: folder).appendingPathComponent(text).standardized.path
+        }
+        guard let kernel = try path("kernel") else { throw node.error("a health check needs a 'kernel'") }
+        let check = HealthCheck(kernel: kernel, ramdisk: try path("ramdisk"), dtb: try path("dtb"), prompt: try map.optional("prompt")?.nonEmptyString())
+        try map.finish()
+        return check
+    }
+}
+
+extension PowerSequence {
+    /// Decodes `{off_s, settle_s}`.
+    public static func decode(_ node: ConfigNode) throws(ConfigError) -> PowerSequence {
+        let map = try node.mapping()
+        func seconds(_ key: String) throws(ConfigError) -> Double {
+            guard let valueNode = map.optional(key) else { return 0 }
+            let value = try valueNode.number()
+            guard value >= 0, value <= 600 else { throw valueNode.error("expected 0 to 600 seconds, found \(value)") }
+            return value
+        }
+        let sequence = PowerSequence(offSeconds: try seconds("off_s"), settleSeconds: try seconds("settle_s"))
+        try map.finish()
+        return sequence
     }
 }

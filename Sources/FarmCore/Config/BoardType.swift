@@ -21,6 +21,10 @@ public struct BoardType: Sendable, Equatable {
     public var shellPrompt: String
     /// Per-stage timeouts in seconds.
     public var timeouts: StageTimeouts
+    /// The known-good boot that tells whether a board of this type is healthy, if defined.
+    public var healthCheck: HealthCheck?
+    /// How power is switched: time off before on, time to settle after on.
+    public var powerSequence = PowerSequence()
 
     public init(
         name: String, arch: String, qemu: QEMUMachine?, bootMethod: BootMethodKind, uBoot: UBootSettings?,
@@ -171,5 +175,39 @@ public struct StageTimeouts: Sendable, Equatable {
             case .userspace, .prompt, .tests: userspace = newValue
             }
         }
+    }
+}
+
+/// A known-good boot run on a board to tell whether it is healthy.
+public struct HealthCheck: Sendable, Equatable {
+    /// Kernel image path.
+    public var kernel: String
+    /// Ramdisk path, if any.
+    public var ramdisk: String?
+    /// Device tree path, if any.
+    public var dtb: String?
+    /// Shell prompt pattern, when it differs from the board type's.
+    public var prompt: String?
+
+    public init(kernel: String, ramdisk: String? = nil, dtb: String? = nil, prompt: String? = nil) {
+        self.kernel = kernel
+        self.ramdisk = ramdisk
+        self.dtb = dtb
+        self.prompt = prompt
+    }
+}
+
+/// The order and delays of switching a board's power.
+public struct PowerSequence: Sendable, Equatable {
+    /// How long a board stays off before it is switched on, in seconds (capacitors drain,
+    /// USB-serial adapters re-enumerate). Default 0.
+    public var offSeconds: Double
+    /// How long to wait after switching on before the boot is judged (supplies settle), in
+    /// seconds. The console is recorded meanwhile. Default 0.
+    public var settleSeconds: Double
+
+    public init(offSeconds: Double = 0, settleSeconds: Double = 0) {
+        self.offSeconds = offSeconds
+        self.settleSeconds = settleSeconds
     }
 }

@@ -28,8 +28,20 @@ extension LabConfig {
             boards.append(try decodeBoard(boardName, node, types: &types, defaultTFTPRoot: defaultTFTPRoot, resolve: resolve))
         }
         if boards.isEmpty { throw boardsNode.error("a lab needs at least one board") }
+        if let checksNode = map.optional("health_checks") {
+            for (typeName, node) in try checksNode.mapping().values() {
+                guard boards.contains(where: { $0.type.name == typeName }) else {
+                    throw node.error("no board of type '\(typeName)' in this lab")
+                }
+                let check = try HealthCheck.decode(node, folder: folder)
+                for index in boards.indices where boards[index].type.name == typeName { boards[index].type.healthCheck = check }
+            }
+        }
+        let agent = try map.optional("agent").map { node throws(ConfigError) in try AgentSettings.decode(node) } ?? AgentSettings()
         try map.finish()
-        return LabConfig(name: name, file: file, boardTypesDirectory: typesDirectory, boards: boards)
+        var lab = LabConfig(name: name, file: file, boardTypesDirectory: typesDirectory, boards: boards)
+        lab.agent = agent
+        return lab
     }
 
     private static func decodeBoard(
@@ -45,6 +57,8 @@ extension LabConfig {
         let console = try decodeConsole(consoleNode, resolve: resolve)
         let tftpRoot = (try map.optional("tftp_root")?.nonEmptyString()).map(resolve) ?? defaultTFTPRoot
         let meter = try map.optional("meter").map { node throws(ConfigError) in try decodeMeter(node, resolve: resolve) }
+        var boardType = type
+        if let sequenceNode = map.optional("power_sequence") { boardType.powerSequence = try PowerSequence.decode(sequenceNode) }
         try map.finish()
         switch power {
         case .qemu:
@@ -74,7 +88,7 @@ extension LabConfig {
         if case .qemuPTY = console, power.kind != "qemu" {
             throw consoleNode.error("console 'qemu-pty' needs power kind 'qemu'")
         }
-        return BoardConfig(name: name, type: type, power: power, console: console, tftpRoot: tftpRoot, meter: meter)
+        return BoardConfig(name: name, type: boardType, power: power, console: console, tftpRoot: tftpRoot, meter: meter)
     }
 
     private static func decodePower(_ node: ConfigNode, resolve: (String) -> String) throws(ConfigError) -> PowerResource {

@@ -11,6 +11,8 @@ public struct LabConfig: Sendable {
     public var boardTypesDirectory: String
     /// The boards, in file order.
     public var boards: [BoardConfig]
+    /// How the lab agent retries and health-checks.
+    public var agent = AgentSettings()
 
     public init(name: String, file: String, boardTypesDirectory: String, boards: [BoardConfig]) {
         self.name = name

@@ -11,9 +11,17 @@ import Foundation
 /// moment it arrives, so line times are arrival times and nothing waits on Swift's cooperative
 /// pool (which a blocking read would starve). Pattern waits are resolved on that thread too: a
 /// waiter is resumed as soon as its pattern is in, without rescanning what was consumed.
+///
+/// End of file (or EIO) closes the console, unless a `ConsoleReopenPolicy` is given and the
+/// endpoint is `.serial`: then the reader waits for the device to come back, reopens it, and
+/// marks the gap in the transcript with a line such as
+/// `[bootfarm: console lost at 12.345 s, reopened after 1.234 s]` (or `…, not back after 10.000 s]`
+/// before it gives up and closes). Pending waits keep waiting through the gap, to their deadlines.
 public final class StreamConsole: Console, @unchecked Sendable {
     /// Where the console is.
     public let endpoint: ConsoleEndpoint
+    /// How to wait for a serial device that disappears; nil closes the console at end of file.
+    public let reopenPolicy: ConsoleReopenPolicy?
     private let lock = NSLock()
     private var descriptor: Int32 = -1
     private var recorded = ConsoleTranscript()
@@ -21,6 +29,10 @@ public final class StreamConsole: Console, @unchecked Sendable {
     private var waiter: Waiter?
     private var nextWaiterID: UInt64 = 0
     private var isClosed = false
+    /// True while the reader waits for a vanished serial device to return.
+    private var reopening = false
+    /// True once a vanished serial device did not return in time.
+    private var deviceLost = false
     private var stopping = false
     private var readerFinished: DispatchSemaphore?
     private var clock = BootClock()
@@ -31,8 +43,11 @@ public final class StreamConsole: Console, @unchecked Sendable {
         var continuation: CheckedContinuation<ConsoleExpectation, any Error>
     }
 
-    public init(endpoint: ConsoleEndpoint) {
+    /// Creates a console on `endpoint`; with `reopen`, a `.serial` device that disappears is
+    /// waited for and reopened instead of closing the console.
+    public init(endpoint: ConsoleEndpoint, reopen: ConsoleReopenPolicy? = nil) {
         self.endpoint = endpoint
+        self.reopenPolicy = reopen
     }
 
     deinit {
@@ -61,7 +76,8 @@ public final class StreamConsole: Console, @unchecked Sendable {
         thread.start()
     }
 
-    private func readLoop(_ fd: Int32) {
+    private func readLoop(_ initialDescriptor: Int32) {
+        var fd = initialDescriptor
         var buffer = [UInt8](repeating: 0, count: 65536)
         var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         while true {
@@ -83,6 +99,11 @@ public final class StreamConsole: Console, @unchecked Sendable {
                 lock.unlock()
             } else if count == 0 || (errno != EAGAIN && errno != EINTR) {
                 // EOF, or EIO when the PTY's other side closed: the board or QEMU went away.
+                if let reopened = reopenAfterLoss(of: fd) {
+                    fd = reopened
+                    poller.fd = reopened
+                    continue
+                }
                 lock.lock()
                 isClosed = true
                 if let pending = waiter {
@@ -93,6 +114,74 @@ public final class StreamConsole: Console, @unchecked Sendable {
                 return
             }
         }
+    }
+
+    /// After end of file on a `.serial` endpoint with a reopen policy: closes `fd`, polls for the
+    /// device path and reopens it with the same settings, marking the gap in the transcript.
+    /// Returns the new descriptor; nil when there is no policy, the console is closing, or the
+    /// device did not return within the wait (the transcript then says so).
+    private func reopenAfterLoss(of fd: Int32) -> Int32? {
+        guard let policy = reopenPolicy, case .serial(let path, _) = endpoint else { return nil }
+        let lostSeconds = clock.seconds
+        let started = BootClock.monotonicNanoseconds()
+        let proceed = lock.withLock {
+            guard !stopping else { return false }
+            reopening = true
+            descriptor = -1
+            return true
+        }
+        guard proceed else { return nil }
+        Glibc.close(fd)
+        let waitNanoseconds = Int64(max(0, policy.waitSeconds) * 1e9)
+        let intervalNanoseconds = Int64(max(0.001, policy.pollIntervalSeconds) * 1e9)
+        while true {
+            if access(path, F_OK) == 0, let reopened = try? endpoint.openDescriptor() {
+                let gapSeconds = Double(BootClock.monotonicNanoseconds() - started) / 1e9
+                let marker = String(format: "[bootfarm: console lost at %.3f s, reopened after %.3f s]", lostSeconds, gapSeconds)
+                let accepted = lock.withLock {
+                    reopening = false
+                    guard !stopping else { return false }
+                    descriptor = reopened
+                    appendMarker(marker)
+                    resolveWaiter()
+                    return true
+                }
+                if !accepted { Glibc.close(reopened) }
+                return accepted ? reopened : nil
+            }
+            let elapsed = BootClock.monotonicNanoseconds() - started
+            if elapsed >= waitNanoseconds {
+                let marker = String(format: "[bootfarm: console lost at %.3f s, not back after %.3f s]", lostSeconds, Double(elapsed) / 1e9)
+                lock.withLock {
+                    reopening = false
+                    deviceLost = true
+                    appendMarker(marker)
+                }
+                return nil
+            }
+            guard sleepUnlessStopping(nanoseconds: min(intervalNanoseconds, waitNanoseconds - elapsed)) else {
+                lock.withLock { reopening = false }
+                return nil
+            }
+        }
+    }
+
+    /// Sleeps up to `nanoseconds` in slices of at most 50 ms so that close() is not held up by a
+    /// long poll interval; false when the console started closing.
+    private func sleepUnlessStopping(nanoseconds: Int64) -> Bool {
+        let end = BootClock.monotonicNanoseconds() + nanoseconds
+        while true {
+            if lock.withLock({ stopping }) { return false }
+            let remaining = end - BootClock.monotonicNanoseconds()
+            if remaining <= 0 { return true }
+            usleep(useconds_t(min(remaining, 50_000_000) / 1000))
+        }
+    }
+
+    /// Appends a bootfarm note as a line of its own, stamped now. Call with the lock held.
+    private func appendMarker(_ text: String) {
+        let line = (recorded.lastLineOpen ? "\n" : "") + text + "\n"
+        recorded.append(Array(line.utf8), at: clock.nanoseconds)
     }
 
     /// Resumes the waiter if its pattern is in. Call with the lock held.
@@ -115,7 +204,7 @@ public final class StreamConsole: Console, @unchecked Sendable {
                     continuation.resume(returning: .matched(match, output: String(decoding: recorded.bytes[match.output], as: UTF8.self)))
                     return
                 }
-                if isClosed || descriptor < 0 {
+                if isClosed || (descriptor < 0 && !reopening) {
                     continuation.resume(throwing: ConsoleError.closed(location: endpoint.description))
                     return
                 }
@@ -148,8 +237,14 @@ public final class StreamConsole: Console, @unchecked Sendable {
     }
 
     public func send(_ text: String, characterDelayMilliseconds: Int) async throws {
-        let fd = lock.withLock { descriptor }
-        guard fd >= 0 else { throw ConsoleError.notOpen(location: endpoint.description) }
+        let (fd, gone, lost) = lock.withLock { (descriptor, reopening, deviceLost) }
+        guard fd >= 0 else {
+            if gone {
+                throw ConsoleError.writeFailed(location: endpoint.description, reason: "the device is gone; waiting for it to return")
+            }
+            if lost { throw ConsoleError.closed(location: endpoint.description) }
+            throw ConsoleError.notOpen(location: endpoint.description)
+        }
         let bytes = Array(text.utf8)
         if characterDelayMilliseconds <= 0 {
             try write(bytes, to: fd)
