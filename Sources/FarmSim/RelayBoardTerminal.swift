@@ -43,13 +43,8 @@ final class RelayBoardTerminal: Sendable {
             Glibc.close(slave)
             throw .cannotOpen(location: "new pseudo-terminal", reason: reason)
         }
-        var settings = termios()
-        tcgetattr(slave, &settings)
-        cfmakeraw(&settings)
-        tcsetattr(slave, TCSANOW, &settings)
-        _ = fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK)
-        _ = fcntl(master, F_SETFD, FD_CLOEXEC)
-        for descriptor in [slave] + pipeEnds { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        Self.prepare(master: master, slave: slave)
+        for descriptor in pipeEnds { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
         self.master = master
         self.slave = slave
         devicePath = String(cString: name)
@@ -146,5 +141,20 @@ final class RelayBoardTerminal: Sendable {
                 return
             }
         }
+    }
+}
+
+extension RelayBoardTerminal {
+    /// Makes a new PTY pair behave like a device: raw on the device's side (nothing typed is
+    /// echoed by the line discipline, bytes pass unchanged), the simulator's end non-blocking,
+    /// and neither inherited by child processes.
+    static func prepare(master: Int32, slave: Int32) {
+        var settings = termios()
+        tcgetattr(slave, &settings)
+        cfmakeraw(&settings)
+        tcsetattr(slave, TCSANOW, &settings)
+        _ = fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK)
+        _ = fcntl(master, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(slave, F_SETFD, FD_CLOEXEC)
     }
 }

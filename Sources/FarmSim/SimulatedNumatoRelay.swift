@@ -7,7 +7,8 @@ import Synchronization
 /// prints its answer lines each followed by `\n\r`, and then the `>` prompt. It knows
 /// `relay on N`, `relay off N` and `relay read N` (answering `on` or `off`), with N written as
 /// `0`…`9` then `A`…`V`; any other line, or a relay it lacks, gets the prompt alone. Line feeds
-/// are ignored. Call `stop()` when done.
+/// are ignored. Commands naming a muted channel (`mutedChannels`) are echoed but never answered.
+/// Call `stop()` when done.
 public final class SimulatedNumatoRelay: Sendable {
     /// Relays on the module (1 to 32), numbered from 0.
     public let channelCount: Int
@@ -22,6 +23,7 @@ public final class SimulatedNumatoRelay: Sendable {
         var closed: [Bool]
         var line: [UInt8] = []
         var muted = false
+        var mutedChannels: Set<Int> = []
     }
 
     /// Opens the PTY and starts reading it.
@@ -64,6 +66,15 @@ public final class SimulatedNumatoRelay: Sendable {
         set { state.withLock { $0.muted = newValue } }
     }
 
+    /// Relays (0-based) whose commands go unanswered, as if the module's firmware hung on them:
+    /// a command naming one is echoed but neither run nor answered, not even with the `>`
+    /// prompt, so the driver of that board times out while the other relays keep working.
+    /// Empty by default.
+    public var mutedChannels: Set<Int> {
+        get { state.withLock { $0.mutedChannels } }
+        set { state.withLock { $0.mutedChannels = newValue } }
+    }
+
     /// Stops reading and closes the PTY; the device path disappears.
     public func stop() {
         terminal.stop()
@@ -81,9 +92,11 @@ public final class SimulatedNumatoRelay: Sendable {
             for byte in bytes {
                 switch byte {
                 case UInt8(ascii: "\r"):
-                    output += Array("\n\r".utf8)
-                    let (answer, change) = run(String(decoding: state.line, as: UTF8.self), closed: &state.closed)
+                    let typed = String(decoding: state.line, as: UTF8.self)
                     state.line.removeAll()
+                    if let channel = Self.namedChannel(typed), state.mutedChannels.contains(channel) { continue }
+                    output += Array("\n\r".utf8)
+                    let (answer, change) = run(typed, closed: &state.closed)
                     for line in answer { output += Array((line + "\n\r").utf8) }
                     if let change { changes.append(change) }
                     // The prompt goes out with this chunk's other output, after onChange ran.
@@ -99,6 +112,13 @@ public final class SimulatedNumatoRelay: Sendable {
         }
         for (channel, closed) in changes { onChange(channel, closed) }
         return output
+    }
+
+    /// The relay a `relay VERB N` line names, if it is one.
+    private static func namedChannel(_ line: String) -> Int? {
+        let words = line.split(separator: " ")
+        guard words.count == 3, words[0].lowercased() == "relay" else { return nil }
+        return channel(fromCode: String(words[2]))
     }
 
     /// Runs one command line: its answer lines and the relay change it made, if any.

@@ -114,10 +114,12 @@ public final class ResultStore: @unchecked Sendable {
         }
     }
 
-    /// The newest boots first, optionally of one board.
-    public func recentBoots(limit: Int = 50, board: String? = nil) throws(StoreError) -> [BootRecord] {
+    /// The newest boots first, optionally of one board; attempts a retry replaced only when asked.
+    public func recentBoots(limit: Int = 50, board: String? = nil, includeSuperseded: Bool = false) throws(StoreError) -> [BootRecord] {
         try locked { () throws(StoreError) in
-            let filter = board == nil ? "" : "WHERE board = ?"
+            var conditions = board == nil ? [] : ["board = ?"]
+            if !includeSuperseded { conditions.append("superseded = 0") }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             let statement = try database.prepare(
                 "SELECT \(BootRow.columns) FROM boots \(filter) ORDER BY started_at DESC, rowid DESC LIMIT \(max(0, limit))")
             if let board { statement.bind(1, board) }

@@ -170,7 +170,7 @@ extension QueuedJob {
     var jsonObject: [String: Any] {
         var object: [String: Any] = [
             "id": id, "lab": lab, "board_type": boardType, "priority": priority, "state": state.rawValue, "submitted_at": submittedAt,
-            "attempts": attempts, "failures": failures, "errors": errors, "summary": summary, "source": source,
+            "attempt_count": attempts, "failures": failures, "errors": errors, "summary": summary, "source": source,
             "kernel": spec.kernel.location, "tree": spec.revision.tree, "branch": spec.revision.branch,
             "describe": spec.revision.describe,
         ]

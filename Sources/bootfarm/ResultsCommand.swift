@@ -67,7 +67,7 @@ struct ResultsCommand: AsyncParsableCommand {
             let results = try store.open()
             var record = try results.boot(id: id)
             if record == nil {
-                let matches = try results.recentBoots(limit: 100_000).filter { $0.id.hasPrefix(id) }
+                let matches = try results.recentBoots(limit: 100_000, includeSuperseded: true).filter { $0.id.hasPrefix(id) }
                 if matches.count > 1 { throw CLIError.usage("boot id prefix '\(id)' is ambiguous (\(matches.count) boots)") }
                 record = matches.first
             }

@@ -283,4 +283,106 @@ struct AgentCommandTests {
         let contradiction = try Harness.run(["job", "submit", "x.yaml", "--lab", labFile.path, "--json", "--quiet"])
         #expect(contradiction.exitCode == 2)
     }
+
+    @Test func aKernelFailureIsNotRetriedButConfirmedWhenAskedAndAJobTimeoutFails() throws {
+        let labFile = try lab(boards: 1)
+        let folder = labFile.deletingLastPathComponent()
+        let database = folder.appendingPathComponent("store.sqlite").path
+        let panic = """
+            board: a1
+            kernel: \(try Harness.kitFile("arm64/Image"))
+            ramdisk: \(try Harness.kitFile("arm64/ramdisk-panic.cpio.gz"))
+            retries: 2
+            """
+        let once = try jobFile(in: folder, name: "panic.yaml", panic)
+        let confirmed = try jobFile(in: folder, name: "confirm.yaml", panic + "\nconfirm_failures: 2\n")
+        let timeout = try jobFile(
+            in: folder, name: "timeout.yaml",
+            """
+            board: a1
+            kernel: \(try Harness.kitFile("arm64/Image"))
+            ramdisk: \(try Harness.kitFile("arm64/ramdisk-hang.cpio.gz"))
+            timeouts: {userspace: 300}
+            timeout_s: 4
+            """)
+        for file in [once, confirmed, timeout] {
+            #expect(try Harness.run(["job", "submit", file, "--lab", labFile.path, "--db", database]).exitCode == 0)
+        }
+        let agent = try Harness.run(["agent", "--lab", labFile.path, "--db", database, "--exit-when-idle"], timeoutSeconds: 300)
+        #expect(agent.exitCode == 0, "\(agent.standardError)")
+        let first = try Harness.jsonObject(try Harness.run(["job", "show", "1", "--db", database, "--json"]).standardOutput)
+        #expect(first["result"] as? String == "fail" && first["attempt_count"] as? Int == 1, "\(first)")
+        let second = try Harness.jsonObject(try Harness.run(["job", "show", "2", "--db", database, "--json"]).standardOutput)
+        #expect(second["result"] as? String == "fail" && second["summary"] as? String == "fail confirmed 3/3", "\(second)")
+        #expect((second["attempts"] as? [[String: Any]])?.count == 3)
+        let third = try Harness.jsonObject(try Harness.run(["job", "show", "3", "--db", database, "--json"]).standardOutput)
+        #expect(third["result"] as? String == "fail", "\(third)")
+        let reason = (third["attempts"] as? [[String: Any]])?.first?["reason"] as? String ?? ""
+        #expect(reason.hasPrefix("job timed out after 4 s"), "\(reason)")
+        // Kernel failures are not the board's fault: it stays in service.
+        let status = try Harness.jsonObject(try Harness.run(["lab", "status", "--lab", labFile.path, "--db", database, "--json"]).standardOutput)
+        #expect((status["boards"] as? [[String: Any]])?.first?["health"] as? String == "good")
+    }
+
+    @Test func aBoardInMaintenanceTakesNoJobsUntilItIsBack() throws {
+        let labFile = try lab(boards: 1)
+        let folder = labFile.deletingLastPathComponent()
+        let database = folder.appendingPathComponent("store.sqlite").path
+        let good = try jobFile(in: folder, name: "good.yaml", try goodJob())
+        #expect(try Harness.run(["lab", "board", "a1", "--lab", labFile.path, "--maintenance", "on", "--db", database]).exitCode == 0)
+        #expect(try Harness.run(["job", "submit", good, "--lab", labFile.path, "--db", database]).exitCode == 0)
+        let idle = try Harness.run(["agent", "--lab", labFile.path, "--db", database, "--exit-when-idle"], timeoutSeconds: 60)
+        #expect(idle.exitCode == 0, "\(idle.standardError)")
+        #expect(try Harness.jsonObject(try Harness.run(["job", "show", "1", "--db", database, "--json"]).standardOutput)["state"] as? String == "queued")
+        let text = try Harness.run(["lab", "status", "--lab", labFile.path, "--db", database])
+        #expect(text.standardOutput.contains("maintenance"), "\(text.standardOutput)")
+        #expect(try Harness.run(["lab", "board", "a1", "--lab", labFile.path, "--maintenance", "off", "--db", database]).exitCode == 0)
+        let busy = try Harness.run(["agent", "--lab", labFile.path, "--db", database, "--exit-when-idle"], timeoutSeconds: 120)
+        #expect(busy.exitCode == 0, "\(busy.standardError)")
+        #expect(try Harness.jsonObject(try Harness.run(["job", "show", "1", "--db", database, "--json"]).standardOutput)["result"] as? String == "pass")
+        #expect(try Harness.run(["lab", "board", "a9", "--lab", labFile.path, "--maintenance", "on", "--db", database]).exitCode == 2)
+        #expect(try Harness.run(["lab", "board", "a1", "--lab", labFile.path, "--maintenance", "maybe", "--db", database]).exitCode == 2)
+    }
+
+    @Test func aRelayTimeoutIsRetriedOnAnotherBoardWhichIsHealthCheckedAndTakenOffline() throws {
+        let folder = try Harness.temporaryFolder()
+        let simulation = try ScriptedSimulation(boards: 3, failures: ["relay-timeout=fake-002", "panic=fake-003"], in: folder)
+        // Two failed health checks take a board offline here (the default is three).
+        try (try String(contentsOfFile: simulation.labFile, encoding: .utf8) + "agent: {health_failures_offline: 2}\n")
+            .write(toFile: simulation.labFile, atomically: true, encoding: .utf8)
+        let database = folder.appendingPathComponent("store.sqlite").path
+        let kernel = folder.appendingPathComponent("Image")
+        try Data(repeating: 0x4B, count: 100_000).write(to: kernel)
+        let anyBoard = try jobFile(in: folder, name: "any.yaml", "board_type: fake-arm64-uboot\nkernel: \(kernel.path)\n")
+        let panicking = try jobFile(in: folder, name: "panic.yaml", "board: fake-003\nkernel: \(kernel.path)\n")
+        // Jobs 1 and 2 start on fake-001 and fake-002; job 3 waits for fake-003.
+        for file in [anyBoard, anyBoard, panicking] {
+            #expect(try Harness.run(["job", "submit", file, "--lab", simulation.labFile, "--db", database]).exitCode == 0)
+        }
+        let agent = try Harness.run(["agent", "--lab", simulation.labFile, "--db", database, "--exit-when-idle"], timeoutSeconds: 300)
+        #expect(agent.exitCode == 0, "\(agent.standardError)")
+
+        let retried = try Harness.jsonObject(try Harness.run(["job", "show", "2", "--db", database, "--json"]).standardOutput)
+        #expect(retried["result"] as? String == "pass", "\(retried)")
+        let attempts = try #require(retried["attempts"] as? [[String: Any]])
+        #expect(attempts.map { $0["board"] as? String ?? "" } == ["fake-002", "fake-001"])
+        #expect(attempts.map { $0["status"] as? String ?? "" } == ["error", "pass"])
+        #expect((attempts.first?["reason"] as? String ?? "").contains("Numato relay 'fake-002'"))
+        // The failed attempt is kept but not counted.
+        let listed = try Harness.run(["results", "list", "--db", database, "--json"])
+        #expect(!listed.standardOutput.contains(attempts.first?["id"] as? String ?? "-"), "a superseded attempt is listed")
+
+        let panic = try Harness.jsonObject(try Harness.run(["job", "show", "3", "--db", database, "--json"]).standardOutput)
+        #expect(panic["result"] as? String == "fail" && panic["attempt_count"] as? Int == 1, "\(panic)")
+
+        let status = try Harness.jsonObject(try Harness.run(["lab", "status", "--lab", simulation.labFile, "--db", database, "--json"]).standardOutput)
+        let boards = Dictionary(
+            uniqueKeysWithValues: try #require(status["boards"] as? [[String: Any]]).map { ($0["board"] as? String ?? "", $0) })
+        #expect(boards["fake-002"]?["state"] as? String == "offline", "\(boards)")
+        #expect(boards["fake-002"]?["health_failures"] as? Int == 2)
+        #expect((boards["fake-002"]?["note"] as? String ?? "").contains("offline after 2 failed health checks"))
+        #expect(boards["fake-001"]?["state"] as? String == "idle" && boards["fake-003"]?["health"] as? String == "good")
+        #expect(agent.standardError.contains("fake-002: health check"), "\(agent.standardError)")
+        withExtendedLifetime(simulation) {}
+    }
 }

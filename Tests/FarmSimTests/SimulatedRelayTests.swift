@@ -168,6 +168,30 @@ import Testing
         #expect(board.isOn(1))
     }
 
+    @Test func mutedNumatoChannelTimesOutWhileTheOtherChannelsAnswer() async throws {
+        let changes = ChangeLog()
+        let board = try SimulatedNumatoRelay(channelCount: 32, onChange: changes.record)
+        defer { board.stop() }
+        board.mutedChannels = [3, 20]
+        #expect(board.mutedChannels == [3, 20])
+        let muted = try NumatoRelayPowerSwitch(name: "dut-3", device: board.devicePath, channel: 3, timeoutSeconds: 0.2, retries: 1)
+        await #expect {
+            try await muted.on()
+        } throws: { error in
+            guard case .timeout(let what, _)? = error as? PowerError else { return false }
+            return what.contains("Numato relay 'dut-3'") && what.contains("channel 3") && what.contains("2 attempts")
+        }
+        #expect(!board.isOn(3))
+        let neighbour = try NumatoRelayPowerSwitch(name: "dut-4", device: board.devicePath, channel: 4, timeoutSeconds: 0.5, retries: 0)
+        try await neighbour.on()
+        #expect(try await neighbour.state() == .on)
+        #expect(board.isOn(4))
+        #expect(changes.entries == ["4 on"])
+        board.mutedChannels = []
+        try await muted.on()
+        #expect(board.isOn(3))
+    }
+
     @Test func numatoCycleGoesOffThenOn() async throws {
         let changes = ChangeLog()
         let board = try SimulatedNumatoRelay(onChange: changes.record)
@@ -236,12 +260,7 @@ import Testing
         private let descriptor: Int32
 
         init(path: String) throws {
-            descriptor = Glibc.open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
-            guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-            var settings = termios()
-            tcgetattr(descriptor, &settings)
-            cfmakeraw(&settings)
-            tcsetattr(descriptor, TCSANOW, &settings)
+            descriptor = try SerialConsoleReader.openRaw(path)
         }
 
         deinit { Glibc.close(descriptor) }
