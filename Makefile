@@ -27,6 +27,7 @@ bench:
 	bench/console
 	bench/results
 	bench/power
+	bench/agent
 
 clean:
 	rm -rf .build demo

@@ -43,7 +43,7 @@ public struct BoardScheduler: Sendable {
     public init() {}
 
     /// What to start now. `boards` in lab order; `jobs` in queue order.
-    public func assign(boards: [Board], jobs: [QueuedJob]) -> [Assignment] {
+    public func assign(boards: [Board], jobs: [JobSlot]) -> [Assignment] {
         var assignments: [Assignment] = []
         var free: [Board] = []
         for board in boards where board.state == .idle {

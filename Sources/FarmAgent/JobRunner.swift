@@ -151,7 +151,9 @@ public struct JobRunner: Sendable {
             let folder = (root as NSString).appendingPathComponent(relative)
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             func stage(_ path: String, as name: String) throws -> String {
-                try FileManager.default.copyItem(atPath: path, toPath: (folder as NSString).appendingPathComponent(name))
+                let target = (folder as NSString).appendingPathComponent(name)
+                // A hard link costs nothing when the TFTP root shares the file system; else copy.
+                if link(path, target) != 0 { try FileManager.default.copyItem(atPath: path, toPath: target) }
                 return "\(relative)/\(name)"
             }
             let files = BootFiles(

@@ -198,7 +198,7 @@ public final class LabAgent: @unchecked Sendable {
                     revision: Revision(tree: "health-check", branch: board.type.name), build: Build(arch: board.type.arch))
                 try start(spec, on: board, jobID: nil, attempt: 1)
             case .job(let jobID, let name):
-                guard let board = lab.board(named: name), var job = jobs.first(where: { $0.id == jobID }) else { continue }
+                guard let board = lab.board(named: name), var job = try store.job(id: jobID), job.state == .queued else { continue }
                 job.state = .running
                 job.attempts += 1
                 job.runningOn = name
@@ -293,7 +293,7 @@ public final class LabAgent: @unchecked Sendable {
         onEvent(.attemptFinished(board: name, jobID: entry.jobID, record: record, tests: result.tests))
 
         // The board: off, and its health follows what happened.
-        var status = (try store.boardStatuses(lab: lab.name)[name]) ?? statuses[name] ?? BoardStatus(lab: lab.name, board: name)
+        var status = try store.boardStatus(lab: lab.name, board: name) ?? statuses[name] ?? BoardStatus(lab: lab.name, board: name)
         let before = (status.state, status.health)
         status.poweredSince = nil
         status.currentJob = nil

@@ -89,3 +89,22 @@ public struct QueuedJob: Sendable, Equatable {
         self.source = source
     }
 }
+
+/// What the scheduler needs of a queued job, read without decoding its spec.
+public struct JobSlot: Sendable, Equatable {
+    public var id: Int
+    /// The board it is pinned to, if any.
+    public var board: String?
+    public var boardType: String
+    public var priority: Int
+    /// A board a retry should avoid, when another exists.
+    public var avoidBoard: String?
+
+    public init(id: Int, board: String? = nil, boardType: String, priority: Int = 0, avoidBoard: String? = nil) {
+        self.id = id
+        self.board = board
+        self.boardType = boardType
+        self.priority = priority
+        self.avoidBoard = avoidBoard
+    }
+}

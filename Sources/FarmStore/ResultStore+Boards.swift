@@ -3,14 +3,15 @@ import Foundation
 
 extension ResultStore {
     /// The stored states of `lab`'s boards, by board name.
-    public func boardStatuses(lab: String) throws(StoreError) -> [String: BoardStatus] {
+    public func boardStatuses(lab: String, only board: String? = nil) throws(StoreError) -> [String: BoardStatus] {
         try locked { () throws(StoreError) in
             let statement = try database.prepare(
                 """
                 SELECT board, state, health, health_failures, current_job, powered_since, note, updated_at \
-                FROM board_states WHERE lab = ?
+                FROM board_states WHERE lab = ?\(board == nil ? "" : " AND board = ?")
                 """)
             statement.bind(1, lab)
+            if let board { statement.bind(2, board) }
             var result: [String: BoardStatus] = [:]
             while try statement.step() {
                 let board = statement.string(0) ?? ""
@@ -22,6 +23,11 @@ extension ResultStore {
             }
             return result
         }
+    }
+
+    /// The stored state of one board of `lab`.
+    public func boardStatus(lab: String, board: String) throws(StoreError) -> BoardStatus? {
+        try boardStatuses(lab: lab, only: board)[board]
     }
 
     /// Saves a board's state.

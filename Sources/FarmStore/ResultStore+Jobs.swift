@@ -69,13 +69,20 @@ extension ResultStore {
     }
 
     /// The queued jobs of `lab` in the order they should run: highest priority, then oldest.
-    public func runnableJobs(lab: String) throws(StoreError) -> [QueuedJob] {
+    /// Only what scheduling needs is read (specs stay undecoded), so this stays cheap with
+    /// thousands of jobs waiting.
+    public func runnableJobs(lab: String) throws(StoreError) -> [JobSlot] {
         try locked { () throws(StoreError) in
             let statement = try database.prepare(
-                "SELECT \(Self.jobColumns) FROM jobs WHERE lab = ? AND state = 'queued' ORDER BY priority DESC, id")
+                "SELECT id, board, board_type, priority, avoid_board FROM jobs WHERE lab = ? AND state = 'queued' ORDER BY priority DESC, id")
             statement.bind(1, lab)
-            var result: [QueuedJob] = []
-            while try statement.step() { result.append(try Self.readJob(statement)) }
+            var result: [JobSlot] = []
+            while try statement.step() {
+                result.append(
+                    JobSlot(
+                        id: statement.int(0) ?? 0, board: statement.string(1), boardType: statement.string(2) ?? "",
+                        priority: statement.int(3) ?? 0, avoidBoard: statement.string(4)))
+            }
             return result
         }
     }

@@ -12,12 +12,8 @@ struct BoardSchedulerTests {
         Board(name: name, type: type, state: state, health: health, canHealthCheck: checkable)
     }
 
-    func job(_ id: Int, type: String = "t", board: String? = nil, priority: Int = 0, avoid: String? = nil) -> QueuedJob {
-        QueuedJob(
-            id: id, lab: "lab", board: board, boardType: type, priority: priority,
-            spec: JobSpec(target: board.map { .board($0) } ?? .boardType(type, allBoards: false), kernel: JobArtifact(location: "/k")),
-            state: .queued, submittedAt: "", startedAt: nil, finishedAt: nil, runningOn: nil, attempts: 0, failures: 0, errors: 0,
-            avoidBoard: avoid, result: nil, summary: "", cancelRequested: false, source: "")
+    func job(_ id: Int, type: String = "t", board: String? = nil, priority: Int = 0, avoid: String? = nil) -> JobSlot {
+        JobSlot(id: id, board: board, boardType: type, priority: priority, avoidBoard: avoid)
     }
 
     @Test func jobsTakeFreeBoardsInQueueOrderOneEach() {
