@@ -21,7 +21,9 @@ public struct ArtifactCache: Sendable {
     /// The local path of `artifact`, downloading it if needed.
     public func localPath(for artifact: JobArtifact) async throws(JobError) -> String {
         if let path = artifact.localPath {
-            guard FileManager.default.isReadableFile(atPath: path) else { throw .artifact(location: artifact.location, reason: "no such file") }
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw .artifact(location: artifact.location, reason: "no such file")
+            }
             if let expected = artifact.sha256 { try verify(path: path, expected: expected, location: artifact.location) }
             return path
         }
@@ -61,7 +63,9 @@ public struct ArtifactCache: Sendable {
             let partial = cached + ".partial-\(getpid())"
             try data.write(to: URL(fileURLWithPath: partial))
             // Rename is atomic: a concurrent job never sees half a file.
-            if rename(partial, cached) != 0 { throw JobError.artifact(location: artifact.location, reason: String(cString: strerror(errno))) }
+            if rename(partial, cached) != 0 {
+                throw JobError.artifact(location: artifact.location, reason: String(cString: strerror(errno)))
+            }
         } catch {
             throw .artifact(location: artifact.location, reason: "cannot store it in \(folder): \(error)")
         }

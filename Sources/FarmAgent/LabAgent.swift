@@ -137,7 +137,8 @@ public final class LabAgent: @unchecked Sendable {
             let board = lab.board(named: boardName)
             let record = BootRecord(
                 id: UUID().uuidString.lowercased(), lab: lab.name, board: boardName, boardType: board?.type.name ?? job.boardType,
-                revision: job.spec.revision, build: job.spec.build, startedAt: job.startedAt ?? ISOTimestamp.format(Date().timeIntervalSince1970),
+                revision: job.spec.revision, build: job.spec.build,
+                startedAt: job.startedAt ?? ISOTimestamp.format(Date().timeIntervalSince1970),
                 finishedAt: ISOTimestamp.format(Date().timeIntervalSince1970), status: .error, stage: .power, reason: "agent restarted")
             try store.insert(record)
             try store.link(bootID: record.id, jobID: job.id, attempt: job.attempts)
@@ -193,7 +194,8 @@ public final class LabAgent: @unchecked Sendable {
             case .healthCheck(let name):
                 guard let board = lab.board(named: name), let check = board.type.healthCheck else { continue }
                 let spec = JobSpec(
-                    target: .board(name), kernel: JobArtifact(location: check.kernel), ramdisk: check.ramdisk.map { JobArtifact(location: $0) },
+                    target: .board(name), kernel: JobArtifact(location: check.kernel),
+                    ramdisk: check.ramdisk.map { JobArtifact(location: $0) },
                     dtb: check.dtb.map { JobArtifact(location: $0) }, prompt: check.prompt,
                     revision: Revision(tree: "health-check", branch: board.type.name), build: Build(arch: board.type.arch))
                 try start(spec, on: board, jobID: nil, attempt: 1)
@@ -261,7 +263,11 @@ public final class LabAgent: @unchecked Sendable {
             timedOut.set()
             boot.cancel()
         }
-        var result = await withTaskCancellationHandler { await boot.value } onCancel: { boot.cancel() }
+        var result = await withTaskCancellationHandler {
+            await boot.value
+        } onCancel: {
+            boot.cancel()
+        }
         watchdog.cancel()
         if timedOut.isSet && result.record.status == .canceled {
             result.record.status = .fail
@@ -364,7 +370,8 @@ public final class LabAgent: @unchecked Sendable {
                 job.avoidBoard = board.name
                 try again("infrastructure error on \(board.name) (\(record.reason)); retry \(job.errors) of \(allowed)")
             } else if confirming {
-                try finish(.fail, "fail confirmed \(job.failures)/\(job.failures + passes(job)) before an infrastructure error: \(record.reason)")
+                try finish(
+                    .fail, "fail confirmed \(job.failures)/\(job.failures + passes(job)) before an infrastructure error: \(record.reason)")
             } else {
                 try finish(.error, job.errors > 1 ? "error after \(job.errors) attempts: \(record.reason)" : "error: \(record.reason)")
             }

@@ -74,7 +74,8 @@ extension ResultStore {
     public func runnableJobs(lab: String) throws(StoreError) -> [JobSlot] {
         try locked { () throws(StoreError) in
             let statement = try database.prepare(
-                "SELECT id, board, board_type, priority, avoid_board FROM jobs WHERE lab = ? AND state = 'queued' ORDER BY priority DESC, id")
+                "SELECT id, board, board_type, priority, avoid_board FROM jobs WHERE lab = ? AND state = 'queued' ORDER BY priority DESC, id"
+            )
             statement.bind(1, lab)
             var result: [JobSlot] = []
             while try statement.step() {
@@ -143,7 +144,8 @@ extension ResultStore {
                 case .queued:
                     let now = ISOTimestamp.format(Date().timeIntervalSince1970)
                     let write = try database.prepare(
-                        "UPDATE jobs SET state = 'canceled', result = 'canceled', finished_at = ?, summary = 'canceled before it ran' WHERE id = ?")
+                        "UPDATE jobs SET state = 'canceled', result = 'canceled', finished_at = ?, summary = 'canceled before it ran' WHERE id = ?"
+                    )
                     write.bind(1, now)
                     write.bind(2, id)
                     try write.step()
@@ -195,7 +197,8 @@ extension ResultStore {
             priority: statement.int(4) ?? 0, spec: spec, state: statement.string(6).flatMap(JobState.init(rawValue:)) ?? .queued,
             submittedAt: statement.string(7) ?? "", startedAt: statement.string(8), finishedAt: statement.string(9),
             runningOn: statement.string(10), attempts: statement.int(11) ?? 0, failures: statement.int(12) ?? 0,
-            errors: statement.int(13) ?? 0, avoidBoard: statement.string(14), result: statement.string(15).flatMap(JobOutcome.init(rawValue:)),
+            errors: statement.int(13) ?? 0, avoidBoard: statement.string(14),
+            result: statement.string(15).flatMap(JobOutcome.init(rawValue:)),
             summary: statement.string(16) ?? "", cancelRequested: (statement.int(17) ?? 0) != 0, source: statement.string(18) ?? "")
     }
 }

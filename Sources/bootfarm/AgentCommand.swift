@@ -47,7 +47,8 @@ struct AgentCommand: AsyncParsableCommand {
         } catch let error as AgentError {
             throw CLIError.usage("\(error)")
         } catch {
-            throw CLIError.infrastructure("agent stopped: \(error)", detail: "the job queue is kept in \(store.path); start the agent again")
+            throw CLIError.infrastructure(
+                "agent stopped: \(error)", detail: "the job queue is kept in \(store.path); start the agent again")
         }
     }
 }
@@ -67,7 +68,9 @@ struct AgentPrinter: Sendable {
         switch event {
         case .started(let boards, let recovered):
             guard !quiet else { return }
-            printError("\(time) agent: \(boards) boards\(recovered.isEmpty ? "" : "; recorded jobs \(recovered.map(String.init).joined(separator: ", ")) as error (agent restarted)")")
+            printError(
+                "\(time) agent: \(boards) boards\(recovered.isEmpty ? "" : "; recorded jobs \(recovered.map(String.init).joined(separator: ", ")) as error (agent restarted)")"
+            )
         case .attemptStarted(let board, let jobID, let attempt):
             guard !quiet else { return }
             printError("\(time) \(board): \(jobID.map { "job \($0) attempt \(attempt)" } ?? "health check")")
@@ -76,7 +79,10 @@ struct AgentPrinter: Sendable {
             let label = jobID.map { "job \($0)" } ?? "health"
             switch progress {
             case .stage(let stage, let seconds, let detail):
-                printError(String(format: "%@ %@ %@ %7.2fs %@", time, board, label, seconds, detail.isEmpty ? stage.rawValue : "\(stage.rawValue): \(detail)"))
+                printError(
+                    String(
+                        format: "%@ %@ %@ %7.2fs %@", time, board, label, seconds,
+                        detail.isEmpty ? stage.rawValue : "\(stage.rawValue): \(detail)"))
             case .command(let command, let seconds):
                 printError(String(format: "%@ %@ %@ %7.2fs > %@", time, board, label, seconds, command))
             case .note(let note, let seconds):
@@ -94,7 +100,9 @@ struct AgentPrinter: Sendable {
             printError("\(time) job \(job.id): again: \(reason)")
         case .boardChanged(let status):
             guard !quiet || status.state == .offline else { return }
-            printError("\(time) \(status.board): \(status.state.rawValue), health \(status.health.rawValue)\(status.note.isEmpty ? "" : " (\(status.note))")")
+            printError(
+                "\(time) \(status.board): \(status.state.rawValue), health \(status.health.rawValue)\(status.note.isEmpty ? "" : " (\(status.note))")"
+            )
         case .stopping(let running):
             printError("\(time) agent: stopping, canceling \(running) running job\(running == 1 ? "" : "s")")
         }
@@ -124,7 +132,9 @@ struct AgentPrinter: Sendable {
             }
             return object
         case .attemptFinished(let board, let jobID, let record, let tests):
-            var object: [String: Any] = ["event": "attempt_finished", "board": board, "boot": record.jsonObject, "tests": tests.map(\.jsonObject)]
+            var object: [String: Any] = [
+                "event": "attempt_finished", "board": board, "boot": record.jsonObject, "tests": tests.map(\.jsonObject),
+            ]
             object["job"] = jobID
             return object
         case .jobFinished(let job): return ["event": "job_finished", "job": job.jsonObject]

@@ -44,7 +44,9 @@ struct JobCommand: AsyncParsableCommand {
                 case .board(let name): target = "board \(name)"
                 case .boardType(let type, let all): target = all ? "every board of type \(type)" : "a board of type \(type)"
                 }
-                print("queued job\(ids.count == 1 ? "" : "s") \(ids.map(String.init).joined(separator: ", ")) for \(target) in lab \(labConfig.name)")
+                print(
+                    "queued job\(ids.count == 1 ? "" : "s") \(ids.map(String.init).joined(separator: ", ")) for \(target) in lab \(labConfig.name)"
+                )
             }
         }
     }
@@ -80,7 +82,9 @@ struct JobCommand: AsyncParsableCommand {
                 let board = job.runningOn ?? job.board ?? job.boardType
                 let outcome = job.result.map { " \($0.rawValue)" } ?? ""
                 let describe = job.spec.revision.describe.isEmpty ? "" : " \(job.spec.revision.describe)"
-                print("\(String(job.id).leftPadded(6))  \(job.state.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) prio \(job.priority)  \(board)\(describe)\(outcome)  \(job.summary)")
+                print(
+                    "\(String(job.id).leftPadded(6))  \(job.state.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) prio \(job.priority)  \(board)\(describe)\(outcome)  \(job.summary)"
+                )
             }
         }
     }
@@ -119,9 +123,13 @@ struct JobCommand: AsyncParsableCommand {
                 return
             }
             print("job \(job.id): \(job.state.rawValue)\(job.result.map { ", \($0.rawValue)" } ?? "") — \(job.summary)")
-            print("  lab \(job.lab), \(job.board.map { "board \($0)" } ?? "board type \(job.boardType)"), priority \(job.priority), from \(job.source)")
+            print(
+                "  lab \(job.lab), \(job.board.map { "board \($0)" } ?? "board type \(job.boardType)"), priority \(job.priority), from \(job.source)"
+            )
             print("  kernel \(job.spec.kernel.location)")
-            print("  submitted \(job.submittedAt)\(job.startedAt.map { ", started \($0)" } ?? "")\(job.finishedAt.map { ", finished \($0)" } ?? "")")
+            print(
+                "  submitted \(job.submittedAt)\(job.startedAt.map { ", started \($0)" } ?? "")\(job.finishedAt.map { ", finished \($0)" } ?? "")"
+            )
             for line in lines { print(line) }
         }
     }

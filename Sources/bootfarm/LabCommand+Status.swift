@@ -34,13 +34,16 @@ extension LabCommand {
                 return
             }
             let agentText =
-                if let agent { alive ? "agent running (pid \(agent.pid), since \(agent.startedAt))" : "agent not running (last pid \(agent.pid) gone)" } else {
+                if let agent {
+                    alive ? "agent running (pid \(agent.pid), since \(agent.startedAt))" : "agent not running (last pid \(agent.pid) gone)"
+                } else {
                     "no agent has run"
                 }
             print("lab \(labConfig.name): \(agentText); \(queued) job\(queued == 1 ? "" : "s") queued")
             let width = max(5, labConfig.boards.map(\.name.count).max() ?? 0)
             for (config, status) in zip(labConfig.boards, boards) {
-                var line = "  \(config.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(status.state.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) health \(status.health.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0))"
+                var line =
+                    "  \(config.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(status.state.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) health \(status.health.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0))"
                 if let job = status.currentJob { line += " job \(job)" }
                 if !status.note.isEmpty { line += "  \(status.note)" }
                 print(line)
@@ -65,14 +68,17 @@ extension LabCommand {
         @Flag(help: "Print the board's new state as JSON.") var json = false
 
         func validate() throws {
-            guard maintenance == "on" || maintenance == "off" else { throw ValidationError("--maintenance takes on or off, not '\(maintenance)'") }
+            guard maintenance == "on" || maintenance == "off" else {
+                throw ValidationError("--maintenance takes on or off, not '\(maintenance)'")
+            }
         }
 
         func run() async throws {
             let labConfig = try loadLab(lab, checkDevices: false)
             guard labConfig.board(named: name) != nil else {
                 throw CLIError.usage(
-                    "no board '\(name)' in lab \(labConfig.name) (\(lab))", detail: "boards: \(labConfig.boards.map(\.name).joined(separator: ", "))")
+                    "no board '\(name)' in lab \(labConfig.name) (\(lab))",
+                    detail: "boards: \(labConfig.boards.map(\.name).joined(separator: ", "))")
             }
             let store = try openStore(db)
             var status = try store.boardStatuses(lab: labConfig.name)[name] ?? BoardStatus(lab: labConfig.name, board: name)

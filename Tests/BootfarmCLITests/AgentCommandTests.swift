@@ -142,7 +142,8 @@ struct AgentCommandTests {
         let jobs = try #require(try JSONSerialization.jsonObject(with: Data(list.standardOutput.utf8)) as? [[String: Any]])
         #expect(jobs.count == 9)
         #expect(jobs.allSatisfy { $0["state"] as? String == "done" && $0["result"] as? String == "pass" })
-        let status = try Harness.jsonObject(try Harness.run(["lab", "status", "--lab", labFile.path, "--db", database, "--json"]).standardOutput)
+        let status = try Harness.jsonObject(
+            try Harness.run(["lab", "status", "--lab", labFile.path, "--db", database, "--json"]).standardOutput)
         let boards = try #require(status["boards"] as? [[String: Any]])
         #expect(boards.allSatisfy { $0["state"] as? String == "idle" && $0["powered_since"] == nil })
     }
@@ -202,11 +203,13 @@ struct AgentCommandTests {
         let deadline = Date().addingTimeInterval(10)
         while !Harness.liveProcesses(containing: agent.scratch.path + "/bootfarm-").isEmpty && Date() < deadline { usleep(100_000) }
         #expect(Harness.liveProcesses(containing: agent.scratch.path + "/bootfarm-").isEmpty, "QEMU outlived the killed agent")
-        let before = try Harness.jsonObject(try Harness.run(["lab", "status", "--lab", labFile.path, "--db", database, "--json"]).standardOutput)
+        let before = try Harness.jsonObject(
+            try Harness.run(["lab", "status", "--lab", labFile.path, "--db", database, "--json"]).standardOutput)
         #expect((before["boards"] as? [[String: Any]])?.first?["state"] as? String == "busy")
 
         #expect(try Harness.run(["job", "submit", good, "--lab", labFile.path, "--db", database]).exitCode == 0)
-        let restart = try Harness.run(["agent", "--lab", labFile.path, "--db", database, "--exit-when-idle", "--json"], timeoutSeconds: 300)
+        let restart = try Harness.run(
+            ["agent", "--lab", labFile.path, "--db", database, "--exit-when-idle", "--json"], timeoutSeconds: 300)
         #expect(restart.exitCode == 0, "\(restart.standardError)")
         let first = try Harness.jsonObject(try Harness.run(["job", "show", "1", "--db", database, "--json"]).standardOutput)
         #expect(first["result"] as? String == "error")
@@ -216,7 +219,8 @@ struct AgentCommandTests {
         #expect(second["result"] as? String == "pass")
         // The board was health-checked (its boot was interrupted) before it took job 2.
         #expect(restart.standardOutput.contains("\"event\":\"attempt_started\""))
-        let after = try Harness.jsonObject(try Harness.run(["lab", "status", "--lab", labFile.path, "--db", database, "--json"]).standardOutput)
+        let after = try Harness.jsonObject(
+            try Harness.run(["lab", "status", "--lab", labFile.path, "--db", database, "--json"]).standardOutput)
         let board = try #require((after["boards"] as? [[String: Any]])?.first)
         #expect(board["state"] as? String == "idle" && board["powered_since"] == nil && board["health"] as? String == "good")
     }
@@ -238,7 +242,8 @@ struct AgentCommandTests {
         #expect((first["attempts"] as? [[String: Any]])?.first?["status"] as? String == "canceled")
         let second = try Harness.jsonObject(try Harness.run(["job", "show", "2", "--db", database, "--json"]).standardOutput)
         #expect(second["state"] as? String == "queued")
-        let status = try Harness.jsonObject(try Harness.run(["lab", "status", "--lab", labFile.path, "--db", database, "--json"]).standardOutput)
+        let status = try Harness.jsonObject(
+            try Harness.run(["lab", "status", "--lab", labFile.path, "--db", database, "--json"]).standardOutput)
         let board = try #require((status["boards"] as? [[String: Any]])?.first)
         #expect(board["state"] as? String == "idle" && board["powered_since"] == nil)
         #expect(status["agent_running"] as? Bool == false)
@@ -251,7 +256,8 @@ struct AgentCommandTests {
         let hanging = try hangingJob(in: folder)
         for _ in 0..<2 { #expect(try Harness.run(["job", "submit", hanging, "--lab", labFile.path, "--db", database]).exitCode == 0) }
         #expect(try Harness.run(["job", "cancel", "2", "--db", database]).standardOutput.contains("job 2: canceled"))
-        let agent = try BackgroundAgent(["agent", "--lab", labFile.path, "--db", database, "--verbose", "--exit-when-idle"], temporaryFolder: folder)
+        let agent = try BackgroundAgent(
+            ["agent", "--lab", labFile.path, "--db", database, "--verbose", "--exit-when-idle"], temporaryFolder: folder)
         #expect(agent.waitFor(" userspace"), "\(agent.standardError)")
         #expect(try Harness.run(["job", "cancel", "1", "--db", database]).standardOutput.contains("cancel requested"))
         #expect(agent.waitForExit(seconds: 60) == 0, "\(agent.standardError)")
@@ -320,7 +326,8 @@ struct AgentCommandTests {
         let reason = (third["attempts"] as? [[String: Any]])?.first?["reason"] as? String ?? ""
         #expect(reason.hasPrefix("job timed out after 4 s"), "\(reason)")
         // Kernel failures are not the board's fault: it stays in service.
-        let status = try Harness.jsonObject(try Harness.run(["lab", "status", "--lab", labFile.path, "--db", database, "--json"]).standardOutput)
+        let status = try Harness.jsonObject(
+            try Harness.run(["lab", "status", "--lab", labFile.path, "--db", database, "--json"]).standardOutput)
         #expect((status["boards"] as? [[String: Any]])?.first?["health"] as? String == "good")
     }
 
@@ -333,13 +340,17 @@ struct AgentCommandTests {
         #expect(try Harness.run(["job", "submit", good, "--lab", labFile.path, "--db", database]).exitCode == 0)
         let idle = try Harness.run(["agent", "--lab", labFile.path, "--db", database, "--exit-when-idle"], timeoutSeconds: 60)
         #expect(idle.exitCode == 0, "\(idle.standardError)")
-        #expect(try Harness.jsonObject(try Harness.run(["job", "show", "1", "--db", database, "--json"]).standardOutput)["state"] as? String == "queued")
+        #expect(
+            try Harness.jsonObject(try Harness.run(["job", "show", "1", "--db", database, "--json"]).standardOutput)["state"] as? String
+                == "queued")
         let text = try Harness.run(["lab", "status", "--lab", labFile.path, "--db", database])
         #expect(text.standardOutput.contains("maintenance"), "\(text.standardOutput)")
         #expect(try Harness.run(["lab", "board", "a1", "--lab", labFile.path, "--maintenance", "off", "--db", database]).exitCode == 0)
         let busy = try Harness.run(["agent", "--lab", labFile.path, "--db", database, "--exit-when-idle"], timeoutSeconds: 120)
         #expect(busy.exitCode == 0, "\(busy.standardError)")
-        #expect(try Harness.jsonObject(try Harness.run(["job", "show", "1", "--db", database, "--json"]).standardOutput)["result"] as? String == "pass")
+        #expect(
+            try Harness.jsonObject(try Harness.run(["job", "show", "1", "--db", database, "--json"]).standardOutput)["result"] as? String
+                == "pass")
         #expect(try Harness.run(["lab", "board", "a9", "--lab", labFile.path, "--maintenance", "on", "--db", database]).exitCode == 2)
         #expect(try Harness.run(["lab", "board", "a1", "--lab", labFile.path, "--maintenance", "maybe", "--db", database]).exitCode == 2)
     }
@@ -375,7 +386,8 @@ struct AgentCommandTests {
         let panic = try Harness.jsonObject(try Harness.run(["job", "show", "3", "--db", database, "--json"]).standardOutput)
         #expect(panic["result"] as? String == "fail" && panic["attempt_count"] as? Int == 1, "\(panic)")
 
-        let status = try Harness.jsonObject(try Harness.run(["lab", "status", "--lab", simulation.labFile, "--db", database, "--json"]).standardOutput)
+        let status = try Harness.jsonObject(
+            try Harness.run(["lab", "status", "--lab", simulation.labFile, "--db", database, "--json"]).standardOutput)
         let boards = Dictionary(
             uniqueKeysWithValues: try #require(status["boards"] as? [[String: Any]]).map { ($0["board"] as? String ?? "", $0) })
         #expect(boards["fake-002"]?["state"] as? String == "offline", "\(boards)")

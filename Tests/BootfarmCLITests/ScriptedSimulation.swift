@@ -23,7 +23,8 @@ final class ScriptedSimulation {
         let deadline = Date().addingTimeInterval(30)
         while !String(decoding: seen, as: UTF8.self).contains("sim: ready") {
             guard Date() < deadline, process.isRunning else {
-                throw CocoaError(.fileReadUnknown, userInfo: ["reason": "bootfarm sim did not get ready: \(String(decoding: seen, as: UTF8.self))"])
+                throw CocoaError(
+                    .fileReadUnknown, userInfo: ["reason": "bootfarm sim did not get ready: \(String(decoding: seen, as: UTF8.self))"])
             }
             seen.append(output.fileHandleForReading.availableData)
         }

@@ -8,7 +8,9 @@ import Testing
 struct BoardSchedulerTests {
     typealias Board = BoardScheduler.Board
 
-    func board(_ name: String, _ type: String = "t", state: BoardState = .idle, health: BoardHealth = .good, checkable: Bool = true) -> Board {
+    func board(_ name: String, _ type: String = "t", state: BoardState = .idle, health: BoardHealth = .good, checkable: Bool = true)
+        -> Board
+    {
         Board(name: name, type: type, state: state, health: health, canHealthCheck: checkable)
     }
 
@@ -45,7 +47,10 @@ struct BoardSchedulerTests {
     }
 
     @Test func aTypeWithoutHealthCheckGoesBackToWork() {
-        #expect(BoardScheduler().assign(boards: [board("b1", health: .suspect, checkable: false)], jobs: [job(1)]) == [.job(jobID: 1, board: "b1")])
+        #expect(
+            BoardScheduler().assign(boards: [board("b1", health: .suspect, checkable: false)], jobs: [job(1)]) == [
+                .job(jobID: 1, board: "b1")
+            ])
     }
 
     @Test func aRetryAvoidsTheBoardThatFailedWhileAnotherUsableOneExists() {

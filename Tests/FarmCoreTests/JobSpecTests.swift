@@ -67,9 +67,11 @@ struct JobSpecTests {
         #expect(spec.stageTimeouts == [.kernel: 30, .userspace: 20])
         #expect(spec.timeoutSeconds == 120 && spec.priority == 7 && spec.retries == 1 && spec.confirmFailures == 2)
         #expect(spec.revision.describe == "v6.1" && spec.build.compiler == "gcc-12")
-        #expect(spec.tests == [
-            TestDefinition(name: "uname", command: "uname -a", timeoutSeconds: 60), TestDefinition(name: "ls", command: "ls /", timeoutSeconds: 5),
-        ])
+        #expect(
+            spec.tests == [
+                TestDefinition(name: "uname", command: "uname -a", timeoutSeconds: 60),
+                TestDefinition(name: "ls", command: "ls /", timeoutSeconds: 5),
+            ])
         // What the queue stores comes back the same.
         let copy = try JSONDecoder().decode(JobSpec.self, from: try JSONEncoder().encode(spec))
         #expect(copy == spec)
@@ -96,7 +98,10 @@ struct JobSpecTests {
         ("board: a1\nall_boards: true\nkernel: Image\n", 2, "all_boards", "needs board_type"),
         ("kernel: Image\n", 1, "", "names a 'board' or a 'board_type'"),
         ("board_type: qemu-arm64\nkernel: Image\ncolour: red\n", 3, "colour", "unknown key"),
-        ("board_type: qemu-arm64\nkernel: Image\ntests:\n  - {name: a, command: x}\n  - {name: a, command: y}\n", 5, "tests.1.name", "two tests"),
+        (
+            "board_type: qemu-arm64\nkernel: Image\ntests:\n  - {name: a, command: x}\n  - {name: a, command: y}\n", 5, "tests.1.name",
+            "two tests"
+        ),
     ])
     func badJobFilesNameTheLineAndKey(yaml: String, line: Int, key: String, words: String) throws {
         let (folder, lab) = try setUp()
@@ -116,7 +121,9 @@ struct SHA256Tests {
         #expect(
             SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
                 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        #expect(SHA256.hex([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        #expect(
+            SHA256.hex([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000))
+                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
     @Test func feedingInPiecesGivesTheSameDigest() {

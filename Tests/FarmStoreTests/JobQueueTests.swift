@@ -11,7 +11,9 @@ struct JobQueueTests {
         bootArguments: "", shellPrompt: "/ # ", timeouts: StageTimeouts())
 
     static let boards = ["b1", "b2", "b3"].map {
-        BoardConfig(name: $0, type: board, power: .command(on: "true", off: "true", cycle: nil, timeoutSeconds: 1), console: .tcp(host: "h", port: 1), tftpRoot: "/t")
+        BoardConfig(
+            name: $0, type: board, power: .command(on: "true", off: "true", cycle: nil, timeoutSeconds: 1),
+            console: .tcp(host: "h", port: 1), tftpRoot: "/t")
     }
 
     func spec(_ target: JobSpec.Target, priority: Int = 0) -> JobSpec {
@@ -94,7 +96,8 @@ struct JobQueueTests {
             for version in 0..<4 { try database.execute(StoreSchema.migrations[version]) }
             try database.execute("PRAGMA user_version = 4")
             try database.execute(
-                "INSERT INTO boots (id, lab, board, board_type, started_at, status, stage) VALUES ('old', 'lab', 'b', 't', '2024-01-01T00:00:00Z', 'pass', 'prompt')")
+                "INSERT INTO boots (id, lab, board, board_type, started_at, status, stage) VALUES ('old', 'lab', 'b', 't', '2024-01-01T00:00:00Z', 'pass', 'prompt')"
+            )
         }
         let store = try ResultStore(path: path)
         #expect(try store.boots(BootFilter()).map(\.id) == ["old"])

@@ -122,7 +122,8 @@ extension HealthCheck {
             return text.hasPrefix("/") ? text : URL(fileURLWithPath: folder).appendingPathComponent(text).standardized.path
         }
         guard let kernel = try path("kernel") else { throw node.error("a health check needs a 'kernel'") }
-        let check = HealthCheck(kernel: kernel, ramdisk: try path("ramdisk"), dtb: try path("dtb"), prompt: try map.optional("prompt")?.nonEmptyString())
+        let check = HealthCheck(
+            kernel: kernel, ramdisk: try path("ramdisk"), dtb: try path("dtb"), prompt: try map.optional("prompt")?.nonEmptyString())
         try map.finish()
         return check
     }

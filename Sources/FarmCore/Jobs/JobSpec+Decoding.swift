@@ -31,7 +31,8 @@ extension JobSpec {
             if let typeNode {
                 let typeName = try typeNode.nonEmptyString()
                 guard typeName == board.type.name else {
-                    throw typeNode.error("board '\(name)' is of type '\(board.type.name)', which contradicts board_type '\(typeName)'; give one of them")
+                    throw typeNode.error(
+                        "board '\(name)' is of type '\(board.type.name)', which contradicts board_type '\(typeName)'; give one of them")
                 }
             }
             if let allNode, allBoards { throw allNode.error("all_boards needs board_type, not a single board") }
@@ -79,7 +80,9 @@ extension JobSpec {
             revision.describe = try fields.optional("describe")?.string() ?? ""
             if let timeNode = fields.optional("commit_time") {
                 let text = try timeNode.string()
-                guard let normalized = ISOTimestamp.normalize(text) else { throw timeNode.error("expected an ISO-8601 time such as 2024-05-01T12:00:00Z") }
+                guard let normalized = ISOTimestamp.normalize(text) else {
+                    throw timeNode.error("expected an ISO-8601 time such as 2024-05-01T12:00:00Z")
+                }
                 revision.commitTime = normalized
             }
             try fields.finish()
