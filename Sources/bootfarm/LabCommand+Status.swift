@@ -37,7 +37,7 @@ extension LabCommand {
                 if let agent {
                     alive ? "agent running (pid \(agent.pid), since \(agent.startedAt))" : "agent not running (last pid \(agent.pid) gone)"
                 } else {
-                    "no agent has run"
+                    "no agent running"
                 }
             print("lab \(labConfig.name): \(agentText); \(queued) job\(queued == 1 ? "" : "s") queued")
             let width = max(5, labConfig.boards.map(\.name.count).max() ?? 0)
