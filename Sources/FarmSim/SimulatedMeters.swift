@@ -10,7 +10,8 @@ public enum SimulatedMeters {
         let sensor = try SimulatedPowerSensor(
             interface: meter.kind == .hwmon ? .hwmon : .iio, in: (path as NSString).deletingLastPathComponent,
             directoryName: (path as NSString).lastPathComponent,
-            // Each update rewrites three files; 50 Hz keeps a simulated lab light on a 2-core machine.
+            // Each update replaces the power and current files; 50 Hz keeps a simulated lab light
+            // on a 2-core machine.
             updateRateHz: 50)
         sensor.start()
         return { stage in sensor.setStage(stage) }

@@ -8,14 +8,15 @@ import Synchronization
 #endif
 
 /// A power meter for a simulated board: a folder laid out like an INA226's hwmon or IIO
-/// directory, whose value files a writer thread keeps updating from a `BoardPowerModel` for the
-/// board's current stage. `HwmonPowerMeter` and `IIOPowerMeter` read it like the real thing.
+/// directory, whose value files are kept updated from a `BoardPowerModel` for the board's current
+/// stage. `HwmonPowerMeter` and `IIOPowerMeter` read it like the real thing.
 ///
-/// Every update writes a new file beside the old one, renames it over it and then empties the old
-/// one, so a reader always sees a whole value and a reader still holding the old file finds it
-/// empty and opens the path again (as `SensorAttributeFile` does); a value that did not change is
-/// not rewritten. Folders on a tmpfs such as /dev/shm are much cheaper to update than on ext4,
-/// where each replacing rename also flushes the new file's data.
+/// Every update replaces each value file whose value changed as a whole (see `SimulatedValueFile`):
+/// a reader always sees a whole value, and a reader still holding the replaced file finds it
+/// empty and opens the path again, as `SensorAttributeFile` does. Folders on a tmpfs such as
+/// /dev/shm are much cheaper to update than on ext4, where each replacing rename also flushes the
+/// new file's data. One thread updates every started sensor in the process (`writerCPUSeconds`
+/// is its CPU time).
 public final class SimulatedPowerSensor: Sendable {
     /// Which kernel interface the folder imitates.
     public enum Interface: String, Sendable {
@@ -50,23 +51,20 @@ public final class SimulatedPowerSensor: Sendable {
     static let voltageScaleMillivolts = 1.25
     static let currentScaleMilliamps = 0.25
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     private struct State {
         var stage: Stage?
         var answering = true
         var updates = 0
-        var running = false
-        var stopRequested = false
-        var finished: DispatchSemaphore?
-        /// The last text written to each value file, so unchanged values are not rewritten.
-        var written: [String: String] = [:]
-        /// The file now at each value path, held open to empty it once it is replaced.
-        var current: [String: Int32] = [:]
+        var started = false
+        var stopped = false
+        /// The value files in the order `values(stage:sample:)` gives them: power, current, voltage.
+        var files: [SimulatedValueFile]
     }
 
     /// Lays out the sensor folder `folder/directoryName` (default `hwmon0` or `iio:device0`) with
-    /// the board off (0 W). The writer starts with `start()`.
+    /// the board off (0 W). Updates start with `start()`.
     ///
     /// - Parameters:
     ///   - updateRateHz: how often values change (default 500 Hz, about an INA226's conversion
@@ -77,10 +75,15 @@ public final class SimulatedPowerSensor: Sendable {
     ) throws(SetupError) {
         self.interface = interface
         let name = directoryName ?? (interface == .hwmon ? "hwmon0" : "iio:device0")
-        directory = (folder as NSString).appendingPathComponent(name)
+        let directory = (folder as NSString).appendingPathComponent(name)
+        self.directory = directory
         self.model = model
         self.supplyMillivolts = supplyMillivolts
         self.updateRateHz = max(1, updateRateHz)
+        let files = Self.valueFileNamesByQuantity(interface).map {
+            SimulatedValueFile(path: directory + "/" + $0, sparePath: directory + "/." + $0 + ".new")
+        }
+        state = Mutex(State(files: files))
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -88,12 +91,6 @@ public final class SimulatedPowerSensor: Sendable {
         }
         try writeFixedFiles()
         try state.withLock { state throws(SetupError) in try writeValues(&state, sample: 0) }
-    }
-
-    deinit {
-        state.withLock { state in
-            for fd in state.current.values { close(fd) }
-        }
     }
 
     /// The files whose values change, by name.
@@ -104,44 +101,35 @@ public final class SimulatedPowerSensor: Sendable {
         }
     }
 
-    /// Starts the writer thread. Calling it again does nothing.
+    /// The value files of `interface` for power, current and voltage, in that order.
+    private static func valueFileNamesByQuantity(_ interface: Interface) -> [String] {
+        switch interface {
+        case .hwmon: ["power1_input", "curr1_input", "in1_input"]
+        case .iio: ["in_power0_raw", "in_current0_raw", "in_voltage0_raw"]
+        }
+    }
+
+    /// CPU time of the thread that updates every sensor's files, in seconds, since the process
+    /// started (for benchmarks that count the simulation's cost).
+    public static var writerCPUSeconds: Double { SimulatedPowerSensorWriter.shared.cpuSeconds }
+
+    /// Starts updating the files: once at once, then `updateRateHz` times a second. Calling it
+    /// again, or after `stop()`, does nothing.
     public func start() {
-        let finished = DispatchSemaphore(value: 0)
         let mustStart = state.withLock { state in
-            guard !state.running && !state.stopRequested else { return false }
-            state.running = true
-            state.finished = finished
+            guard !state.started && !state.stopped else { return false }
+            state.started = true
+            if state.answering { try? writeValues(&state, sample: state.updates) }
             return true
         }
         guard mustStart else { return }
-        let period = Int64((1e9 / updateRateHz).rounded())
-        // The thread holds the sensor weakly: a sensor dropped without `stop()` ends its writer.
-        let thread = Thread { [weak self] in
-            var deadline = BootClock.monotonicNanoseconds()
-            while let sensor = self, sensor.update() {
-                // Absolute deadlines: the update rate does not drift with the time writes take.
-                deadline = max(deadline + period, BootClock.monotonicNanoseconds() - period)
-                var target = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
-                while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &target, nil) == EINTR {}
-            }
-            finished.signal()
-        }
-        thread.name = "simulated power sensor"
-        thread.start()
+        SimulatedPowerSensorWriter.shared.register(self, periodNanoseconds: Int64((1e9 / updateRateHz).rounded()))
     }
 
-    /// Stops the writer thread and waits for it to finish its last update. The files stay.
+    /// Stops updating the files; returns once an update under way has finished. The files stay.
     public func stop() {
-        if let finished = requestStop() { finished.wait() }
-    }
-
-    @discardableResult
-    private func requestStop() -> DispatchSemaphore? {
-        state.withLock { state in
-            state.stopRequested = true
-            defer { state.finished = nil }
-            return state.running ? state.finished : nil
-        }
+        state.withLock { state in state.stopped = true }
+        SimulatedPowerSensorWriter.shared.unregister(self)
     }
 
     /// Sets the board's stage; `nil` means powered off. The next update follows it.
@@ -160,14 +148,7 @@ public final class SimulatedPowerSensor: Sendable {
     public func stopAnswering() {
         state.withLock { state in
             state.answering = false
-            state.written = [:]
-            for name in valueFileNames {
-                unlink(path(name))
-                if let fd = state.current.removeValue(forKey: name) {
-                    _ = ftruncate(fd, 0)
-                    close(fd)
-                }
-            }
+            for file in state.files { file.remove() }
         }
     }
 
@@ -179,50 +160,42 @@ public final class SimulatedPowerSensor: Sendable {
         }
     }
 
-    /// One update; false once a stop was requested.
-    private func update() -> Bool {
+    /// One update, from the writer thread.
+    func update() {
         state.withLock { state in
-            if state.stopRequested { return false }
-            if state.answering { try? writeValues(&state, sample: state.updates) }
-            return true
+            if !state.stopped && state.answering { try? writeValues(&state, sample: state.updates) }
+        }
+    }
+
+    /// The values for update number `sample` of `stage`, in the order of `State.files`.
+    private func values(stage: Stage?, sample: Int) -> (Int64, Int64, Int64) {
+        let watts = model.watts(at: stage, sample: sample)
+        let milliwatts = watts * 1000
+        let milliamps = supplyMillivolts > 0 ? milliwatts / supplyMillivolts * 1000 : 0
+        switch interface {
+        case .hwmon:
+            return (Int64((watts * 1e6).rounded()), Int64(milliamps.rounded()), Int64(supplyMillivolts.rounded()))
+        case .iio:
+            return (
+                Int64((milliwatts / Self.powerScaleMilliwatts).rounded()), Int64((milliamps / Self.currentScaleMilliamps).rounded()),
+                Int64((supplyMillivolts / Self.voltageScaleMillivolts).rounded())
+            )
         }
     }
 
     /// Writes the values for update number `sample` of the current stage.
     private func writeValues(_ state: inout State, sample: Int) throws(SetupError) {
-        let watts = model.watts(at: state.stage, sample: sample)
-        let milliwatts = watts * 1000
-        let milliamps = supplyMillivolts > 0 ? milliwatts / supplyMillivolts * 1000 : 0
-        let values: [(String, Int64)]
-        switch interface {
-        case .hwmon:
-            values = [
-                ("power1_input", Int64((watts * 1e6).rounded())),
-                ("curr1_input", Int64(milliamps.rounded())),
-                ("in1_input", Int64(supplyMillivolts.rounded())),
-            ]
-        case .iio:
-            values = [
-                ("in_power0_raw", Int64((milliwatts / Self.powerScaleMilliwatts).rounded())),
-                ("in_current0_raw", Int64((milliamps / Self.currentScaleMilliamps).rounded())),
-                ("in_voltage0_raw", Int64((supplyMillivolts / Self.voltageScaleMillivolts).rounded())),
-            ]
-        }
-        for (name, value) in values {
-            let text = "\(value)\n"
-            if state.written[name] == text { continue }
-            let replaced = state.current[name]
-            state.current[name] = try replace(name, with: text, keepOpen: true)
-            if let replaced {
-                _ = ftruncate(replaced, 0)
-                close(replaced)
-            }
-            state.written[name] = text
-        }
+        let (power, current, voltage) = values(stage: state.stage, sample: sample)
+        try state.files[0].show(power)
+        try state.files[1].show(current)
+        try state.files[2].show(voltage)
         state.updates += 1
     }
 
     private func writeFixedFiles() throws(SetupError) {
+        func replace(_ name: String, with text: String) throws(SetupError) {
+            try Self.replace(directory + "/" + name, through: directory + "/." + name + ".new", with: text)
+        }
         switch interface {
         case .hwmon:
             try replace("name", with: "ina226\n")
@@ -241,28 +214,14 @@ public final class SimulatedPowerSensor: Sendable {
         return "\(micro / 1_000_000_000)." + String(repeating: "0", count: 9 - fraction.count) + fraction + "\n"
     }
 
-    private func path(_ name: String) -> String { directory + "/" + name }
-
-    /// Replaces file `name` with `text` in one step: a reader opens either the old file or the
-    /// new one, each whole. With `keepOpen`, returns the new file's descriptor (else -1).
-    @discardableResult
-    private func replace(_ name: String, with text: String, keepOpen: Bool = false) throws(SetupError) -> Int32 {
-        let final = path(name)
-        let temporary = path(".\(name).new")
+    /// Replaces the file at `path` with `text` in one step, through a new file at `temporary`: a
+    /// reader opens either the old file or the new one, each whole.
+    private static func replace(_ path: String, through temporary: String, with text: String) throws(SetupError) {
+        let bytes = Array(text.utf8)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SetupError(path: temporary, reason: String(cString: strerror(errno))) }
-        let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count else {
-            close(fd)
-            throw SetupError(path: temporary, reason: "short write")
-        }
-        guard rename(temporary, final) == 0 else {
-            close(fd)
-            throw SetupError(path: final, reason: String(cString: strerror(errno)))
-        }
-        if keepOpen { return fd }
-        close(fd)
-        return -1
+        defer { close(fd) }
+        guard write(fd, bytes, bytes.count) == bytes.count else { throw SetupError(path: temporary, reason: "short write") }
+        guard rename(temporary, path) == 0 else { throw SetupError(path: path, reason: String(cString: strerror(errno))) }
     }
 }

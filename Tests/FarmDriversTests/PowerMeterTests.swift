@@ -35,6 +35,39 @@ struct PowerMeterTests {
         #expect(try meter.read() == PowerReading(powerMicrowatts: 1000))
     }
 
+    @Test func hwmonReadPowerReadsThePowerFileAlone() throws {
+        let folder = try fixture(["power1_input": "2412000\n", "curr1_input": "482\n", "in1_input": "5004\n"])
+        let meter = try HwmonPowerMeter(directory: folder.path)
+        #expect(try meter.readPower() == PowerReading(powerMicrowatts: 2_412_000))
+        // The current file is not even looked at: spoiling it fails `read()` only.
+        try "spoilt\n".write(toFile: folder.file("curr1_input"), atomically: false, encoding: .utf8)
+        #expect(try meter.readPower() == PowerReading(powerMicrowatts: 2_412_000))
+        #expect(throws: PowerMeterError.self) { try meter.read() }
+    }
+
+    @Test func hwmonReadPowerWithoutAPowerFileReturnsVoltageAndCurrentWithTheirProduct() throws {
+        let folder = try fixture(["curr1_input": "480\n", "in1_input": "5000\n"])
+        let meter = try HwmonPowerMeter(directory: folder.path)
+        #expect(try meter.readPower() == PowerReading(powerMicrowatts: 2_400_000, voltageMillivolts: 5000, currentMilliamps: 480))
+    }
+
+    @Test func iioReadPowerReadsThePowerChannelAlone() throws {
+        let folder = try fixture([
+            "in_power0_raw": "4824\n", "in_power_scale": "0.500000000\n",
+            "in_voltage0_raw": "4000\n", "in_voltage_scale": "1.250000000\n",
+            "in_current0_raw": "-12\n", "in_current_scale": "0.250000000\n",
+        ])
+        let meter = try IIOPowerMeter(directory: folder.path)
+        #expect(try meter.readPower() == PowerReading(powerMicrowatts: 2_412_000))
+        #expect(try meter.read() == PowerReading(powerMicrowatts: 2_412_000, voltageMillivolts: 5000, currentMilliamps: -3))
+        let withoutPower = try fixture([
+            "in_voltage0_raw": "4000\n", "in_voltage_scale": "1.25\n", "in_current0_raw": "1000\n", "in_current_scale": "0.5\n",
+        ])
+        #expect(
+            try IIOPowerMeter(directory: withoutPower.path).readPower()
+                == PowerReading(powerMicrowatts: 2_500_000, voltageMillivolts: 5000, currentMilliamps: 500))
+    }
+
     @Test func hwmonWithoutPowerOrBothVoltageAndCurrentNamesThePowerFile() throws {
         let folder = try fixture(["name": "ina226\n", "in1_input": "5000\n"])
         #expect(

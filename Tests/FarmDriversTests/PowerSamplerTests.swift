@@ -34,6 +34,16 @@ private final class ScriptedMeter: PowerMeter, CustomStringConvertible {
     var reads: Int { state.withLock { $0.reads } }
 
     func read() throws -> PowerReading {
+        let count = try nextRead()
+        return PowerReading(powerMicrowatts: Int64(count) * 1000, voltageMillivolts: 5000, currentMilliamps: Double(count) / 5)
+    }
+
+    func readPower() throws -> PowerReading {
+        PowerReading(powerMicrowatts: Int64(try nextRead()) * 1000)
+    }
+
+    /// Counts a read, waits as scripted, and returns its number.
+    private func nextRead() throws -> Int {
         let (count, delay, isHeld, failing) = state.withLock { state in
             state.reads += 1
             return (state.reads, state.slowReads[state.reads], state.heldRead == state.reads, state.failing)
@@ -41,7 +51,7 @@ private final class ScriptedMeter: PowerMeter, CustomStringConvertible {
         if let delay { Thread.sleep(forTimeInterval: delay) }
         if isHeld { held.wait() }
         if failing { throw Unplugged() }
-        return PowerReading(powerMicrowatts: Int64(count) * 1000, voltageMillivolts: 5000, currentMilliamps: Double(count) / 5)
+        return count
     }
 
     var description: String { "scripted" }
@@ -168,6 +178,70 @@ struct PowerSamplerTests {
         }
         #expect(throws: PowerMeterError.self) { try PowerSampler(meter: ScriptedMeter(), clock: BootClock(), rateHz: .nan) }
         #expect(PowerMeterError.invalidRate(rateHz: 5000, allowed: 1...1000).description.contains("5000"))
+    }
+
+    @Test func voltageAndCurrentAreReadAtTheirOwnRateAndPowerEverySample() async throws {
+        let clock = BootClock()
+        clock.start()
+        let sampler = try PowerSampler(meter: ScriptedMeter(), clock: clock, rateHz: 200, voltageAndCurrentRateHz: 50)
+        #expect(sampler.voltageAndCurrentRateHz == 50)
+        sampler.start()
+        try await Task.sleep(for: .seconds(0.5))
+        let result = sampler.stop()
+        let trace = result.trace
+        #expect(trace.count > 50)
+        #expect(trace[0].voltageMillivolts == 5000)
+        // Every fourth tick is a full reading; a lost tick can shift which samples those are.
+        let full = trace.filter { $0.voltageMillivolts != nil }
+        #expect(abs(Double(full.count) - Double(trace.count) / 4) <= 2 + Double(result.lostSamples))
+        #expect(full.allSatisfy { $0.currentMilliamps != nil })
+        #expect(zip(trace, trace.dropFirst()).allSatisfy { $1.powerMicrowatts == $0.powerMicrowatts + 1000 })
+
+        let powerOnly = try PowerSampler(meter: ScriptedMeter(), clock: clock, rateHz: 200, voltageAndCurrentRateHz: 0)
+        powerOnly.start()
+        try await Task.sleep(for: .seconds(0.1))
+        let powerTrace = powerOnly.stop().trace
+        #expect(powerTrace.count > 5)
+        #expect(powerTrace.allSatisfy { $0.voltageMillivolts == nil && $0.currentMilliamps == nil })
+
+        // At or above the sampling rate: every sample.
+        let everySample = try PowerSampler(meter: ScriptedMeter(), clock: clock, rateHz: 100, voltageAndCurrentRateHz: 1000)
+        #expect(everySample.voltageAndCurrentRateHz == 100)
+        everySample.start()
+        try await Task.sleep(for: .seconds(0.1))
+        #expect(everySample.stop().trace.allSatisfy { $0.voltageMillivolts == 5000 })
+    }
+
+    @Test func voltageAndCurrentRatesOutsideZeroToAThousandHertzAreRefused() throws {
+        for rate in [-1, 1001, .infinity] {
+            #expect(throws: PowerMeterError.invalidRate(rateHz: rate, allowed: 0...1000)) {
+                try PowerSampler(meter: ScriptedMeter(), clock: BootClock(), rateHz: 100, voltageAndCurrentRateHz: rate)
+            }
+        }
+        #expect(PowerSampler.defaultVoltageAndCurrentRateHz == 100)
+    }
+
+    @Test func theStandbyKeepsOtherMetersSampledWhileOneReadHangs() async throws {
+        let thread = PowerSamplingThread(name: "test standby")
+        guard thread.hasStandby else { return }
+        let clock = BootClock()
+        clock.start()
+        let slow = ScriptedMeter()
+        slow.makeRead(20, take: 0.1)
+        let slowSampler = try PowerSampler(meter: slow, clock: clock, rateHz: 200, thread: thread)
+        let others = try (0..<3).map { _ in try PowerSampler(meter: ScriptedMeter(), clock: clock, rateHz: 200, thread: thread) }
+        slowSampler.start()
+        for sampler in others { sampler.start() }
+        try await Task.sleep(for: .seconds(0.5))
+        let slowResult = slowSampler.stop()
+        let results = others.map { $0.stop() }
+        // The hung read costs its own meter about 20 ticks; the standby reads the others meanwhile.
+        #expect(slowResult.lostSamples >= 15)
+        for result in results {
+            #expect(result.lostSamples <= lossAllowance(result, rateHz: 200))
+            #expect(abs(Double(result.trace.count + result.lostSamples) - result.trace.durationSeconds * 200) <= 2)
+        }
+        #expect(thread.standbyReadings > 0)
     }
 
     @Test func oneThreadServesManySamplers() async throws {

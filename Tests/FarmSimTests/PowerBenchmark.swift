@@ -1,8 +1,10 @@
 import FarmCore
-import FarmDrivers
 import FarmSim
 import Foundation
+import Synchronization
 import Testing
+
+@testable import FarmDrivers
 
 #if canImport(Glibc)
     import Glibc
@@ -13,9 +15,16 @@ import Testing
 ///
 /// Settings (environment, defaults in brackets): `BOOTFARM_BENCH_POWER_METERS` [64],
 /// `_RATE_HZ` [1000], `_SECONDS` [30], `_CONSOLES` [64], `_BAUD` [115200], `_SENSOR_HZ` [20]
-/// (how often the simulated sensors change their files), `_THREADS` [shared: one sampling thread
-/// for all meters; dedicated: one each], `_CHANNELS` [all: power, voltage and current, three
-/// files a reading; power: one].
+/// (how often the simulated sensors change their files), `_THREADS` [shared: one
+/// `PowerSamplingThread` for all meters; dedicated: one each], `_STANDBY` [yes: the sampling
+/// threads' standby runs; no], `_CHANNELS` [all: power every sample, voltage and current at
+/// `_VOLTAGE_CURRENT_HZ`; power: meters that never read voltage and current],
+/// `_VOLTAGE_CURRENT_HZ` [the sampler's default, 100], `_PROBE` [yes: run `StallProbe` beside
+/// the sampling; no].
+///
+/// The sampling CPU it reports is the sampling threads' (main and standby) plus the thread that
+/// updates the simulated sensors' files, which runs in this process too; the whole process's
+/// (console feeder and readers included) is reported beside it.
 @Suite("Power benchmark")
 struct PowerBenchmark {
     static let environment = ProcessInfo.processInfo.environment
@@ -35,6 +44,9 @@ struct PowerBenchmark {
         let sensorHz = Self.setting("SENSOR_HZ", 20)
         let dedicated = Self.environment["BOOTFARM_BENCH_POWER_THREADS"] == "dedicated"
         let powerOnly = Self.environment["BOOTFARM_BENCH_POWER_CHANNELS"] == "power"
+        let standby = Self.environment["BOOTFARM_BENCH_POWER_STANDBY"] != "no"
+        let voltageAndCurrentHz = Self.setting("VOLTAGE_CURRENT_HZ", PowerSampler.defaultVoltageAndCurrentRateHz)
+        let probing = Self.environment["BOOTFARM_BENCH_POWER_PROBE"] != "no"
 
         let base = FileManager.default.isWritableFile(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
         let folder = (base as NSString).appendingPathComponent("bootfarm-power-bench-\(getpid())")
@@ -64,18 +76,23 @@ struct PowerBenchmark {
         }
         feeder.start()
 
-        let shared = PowerSamplingThread(name: "power bench")
+        let shared = PowerSamplingThread(name: "power bench", standby: standby)
         // Dedicated threads run at normal priority: 64 real-time threads waking 1000 times a second
         // could take the machine from everything else.
-        let threads = dedicated ? (0..<meterCount).map { PowerSamplingThread(name: "power \($0)", realtimePriority: nil) } : [shared]
+        let threads =
+            dedicated
+            ? (0..<meterCount).map { PowerSamplingThread(name: "power \($0)", realtimePriority: nil, standby: standby) } : [shared]
         let samplers = try sensors.enumerated().map { index, sensor in
             try PowerSampler(
                 meter: try HwmonPowerMeter(directory: sensor.directory, readsVoltageAndCurrent: !powerOnly), clock: clock, rateHz: rateHz,
-                thread: dedicated ? threads[index] : shared)
+                voltageAndCurrentRateHz: voltageAndCurrentHz, thread: dedicated ? threads[index] : shared)
         }
 
-        let loadAverage = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first ?? "?"
+        let loadAverage = Self.loadAverage()
         let usageBefore = Self.processCPUSeconds()
+        let sensorsBefore = SimulatedPowerSensor.writerCPUSeconds
+        let probe = StallProbe()
+        if probing { probe.start() }
         let wallBefore = BootClock.monotonicNanoseconds()
         for sampler in samplers { sampler.start() }
         var elapsed = 0.0
@@ -88,8 +105,13 @@ struct PowerBenchmark {
             }
         }
         let results = samplers.map { $0.stop() }
+        if probing { probe.stop() }
         let wallSeconds = Double(BootClock.monotonicNanoseconds() - wallBefore) / 1e9
         let processSeconds = Self.processCPUSeconds() - usageBefore
+        let sensorSeconds = SimulatedPowerSensor.writerCPUSeconds - sensorsBefore
+        let loadAverageAfter = Self.loadAverage()
+        // The sampling threads end within a period of the last stop; their CPU counter is
+        // updated every wake-up, so what is left uncounted is at most one tick's work.
         let samplerSeconds = threads.reduce(0) { $0 + $1.cpuSeconds }
         feeder.stop()
         var received = 0
@@ -102,22 +124,43 @@ struct PowerBenchmark {
         let lost = results.reduce(0) { $0 + $1.lostSamples }
         let errors = results.reduce(0) { $0 + $1.meterErrors }
         let rates = results.map { Double($0.trace.count) / max($0.trace.durationSeconds, 1e-9) }
+        // Every tick from a sampler's first reading to its last is either a sample or lost: the
+        // ticks neither counted are a check on the lost count. Readings are stamped when they
+        // were taken, not on their tick, which makes the span of ticks uncertain by one.
+        let unaccounted = results.reduce(0) { total, result in
+            let ticks = Int((result.trace.durationSeconds * rateHz).rounded()) + 1
+            return total + max(0, abs(ticks - result.trace.count - result.lostSamples) - 1)
+        }
+        let withVoltage = results.reduce(0) { total, result in total + result.trace.filter { $0.voltageMicrovolts != nil }.count }
         let meanRate = rates.reduce(0, +) / Double(max(rates.count, 1))
         let figures: [(String, String)] = [
             ("meters", "\(meterCount)"), ("rate_hz", "\(rateHz)"), ("seconds", String(format: "%.1f", wallSeconds)),
-            ("threads", dedicated ? "dedicated" : "shared"), ("channels", powerOnly ? "power" : "all"),
+            ("threads", dedicated ? "dedicated" : "shared"), ("standby", threads.allSatisfy(\.hasStandby) ? "yes" : "no"),
+            ("channels", powerOnly ? "power" : "all"), ("voltage_current_hz", powerOnly ? "0" : "\(min(voltageAndCurrentHz, rateHz))"),
             ("realtime", threads.allSatisfy(\.isRealtime) ? "yes" : "no"),
-            ("samples", "\(samples)"), ("achieved_hz_per_meter", String(format: "%.1f", meanRate)),
-            ("min_hz_per_meter", String(format: "%.1f", rates.min() ?? 0)), ("lost", "\(lost)"), ("meter_errors", "\(errors)"),
+            ("samples", "\(samples)"), ("samples_with_voltage", "\(withVoltage)"),
+            ("achieved_hz_per_meter", String(format: "%.1f", meanRate)),
+            ("min_hz_per_meter", String(format: "%.1f", rates.min() ?? 0)), ("lost", "\(lost)"), ("unaccounted_ticks", "\(unaccounted)"),
+            ("meter_errors", "\(errors)"),
             ("sampler_cpu_percent", String(format: "%.2f", samplerSeconds / wallSeconds * 100)),
+            ("sensors_cpu_percent", String(format: "%.2f", sensorSeconds / wallSeconds * 100)),
+            ("sampling_cpu_percent", String(format: "%.2f", (samplerSeconds + sensorSeconds) / wallSeconds * 100)),
             ("process_cpu_percent", String(format: "%.2f", processSeconds / wallSeconds * 100)),
+            ("probe", probing ? "yes" : "no"), ("machine_stall_ticks", probing ? "\(probe.stalledTicks)" : "?"),
+            ("probe_cpu_percent", String(format: "%.2f", probe.cpuSeconds / wallSeconds * 100)),
             ("consoles", "\(consoleCount)"), ("console_bytes_sent", "\(feeder.bytesSent)"), ("console_bytes_received", "\(received)"),
             ("sensor_updates_hz", "\(sensorHz)"), ("load_average_before", "\(loadAverage)"),
+            ("load_average_after", "\(loadAverageAfter)"),
         ]
         print("POWER-BENCH " + figures.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
         #expect(samples > 0)
         #expect(errors == 0)
         #expect(Double(received) >= Double(feeder.bytesSent) * 0.95)
+    }
+
+    /// The one-minute load average, as /proc/loadavg gives it.
+    static func loadAverage() -> String {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "?"
     }
 
     /// User plus system CPU time of the whole process, in seconds.
@@ -126,6 +169,82 @@ struct PowerBenchmark {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+}
+
+/// Two idle real-time threads, on two processors, that wake at every tick of a 1 kHz grid (one
+/// on the tick, one half a period after it). A tick neither of them woke in before the next one
+/// is a tick in which both processors stalled at once (the host of a virtual machine running
+/// something else), in which no sampling thread could have read a meter either: each such tick
+/// costs every meter sampled at 1 kHz one sample, whatever the sampler does.
+///
+/// They run at a lower real-time priority (5) than the sampling threads (10), so they never hold
+/// them up; the sampling threads' work (well under a millisecond a tick) delays them less than a
+/// period.
+private final class StallProbe: Sendable {
+    private let claimedTick = Atomic<Int64>(0)
+    private let stalled = Atomic<Int>(0)
+    private let running = Atomic<Bool>(false)
+    private let cpuNanoseconds = Atomic<Int64>(0)
+    private let finished = Mutex<[DispatchSemaphore]>([])
+    private static let periodNanoseconds: Int64 = 1_000_000
+
+    /// Ticks in which neither thread ran.
+    var stalledTicks: Int { stalled.load(ordering: .relaxed) }
+
+    /// CPU time of the two threads, in seconds (once stopped).
+    var cpuSeconds: Double { Double(cpuNanoseconds.load(ordering: .relaxed)) / 1e9 }
+
+    func start() {
+        claimedTick.store(BootClock.monotonicNanoseconds() / Self.periodNanoseconds, ordering: .relaxed)
+        running.store(true, ordering: .relaxed)
+        let processors = ProcessorAffinity.allowedProcessors()
+        for index in 0..<2 {
+            let done = DispatchSemaphore(value: 0)
+            finished.withLock { $0.append(done) }
+            let thread = Thread { [self] in
+                run(
+                    processor: processors.isEmpty ? nil : processors[index % processors.count],
+                    offset: Int64(index) * Self.periodNanoseconds / 2)
+                done.signal()
+            }
+            thread.name = "stall probe"
+            thread.start()
+        }
+    }
+
+    func stop() {
+        running.store(false, ordering: .relaxed)
+        for done in finished.withLock({ $0 }) { done.wait() }
+    }
+
+    private func run(processor: Int?, offset: Int64) {
+        if let processor { ProcessorAffinity.pinCurrentThread(to: processor) }
+        var parameters = sched_param()
+        parameters.sched_priority = 5
+        _ = pthread_setschedparam(pthread_self(), SCHED_FIFO, &parameters)
+        var tick = BootClock.monotonicNanoseconds() / Self.periodNanoseconds + 1
+        while running.load(ordering: .relaxed) {
+            let deadline = tick * Self.periodNanoseconds + offset
+            var target = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+            while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &target, nil) == EINTR {}
+            let current = BootClock.monotonicNanoseconds() / Self.periodNanoseconds
+            // This thread ran in tick `current`; the ticks between the last one either thread
+            // ran in and this one, neither did.
+            var claimed = claimedTick.load(ordering: .relaxed)
+            while claimed < current {
+                let (exchanged, original) = claimedTick.compareExchange(expected: claimed, desired: current, ordering: .relaxed)
+                if exchanged {
+                    stalled.wrappingAdd(Int(max(0, current - 1 - claimed)), ordering: .relaxed)
+                    break
+                }
+                claimed = original
+            }
+            tick = current + 1
+        }
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        cpuNanoseconds.wrappingAdd(Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec), ordering: .relaxed)
     }
 }
 

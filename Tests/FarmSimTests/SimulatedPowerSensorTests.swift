@@ -119,6 +119,45 @@ struct SimulatedSysfsPowerSensorTests {
         #expect(sensor.updates > 10)
     }
 
+    @Test func anUpdateEmptiesTheFileItReplaces() throws {
+        let folder = try SensorFolder()
+        // One update a second: only the one `start()` writes happens during the test.
+        let sensor = try SimulatedPowerSensor(interface: .hwmon, in: folder.path, updateRateHz: 1)
+        defer { sensor.stop() }
+        let path = sensor.directory + "/power1_input"
+        let held = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? held.close() }
+        #expect(try held.readToEnd() == Data("0\n".utf8))
+        sensor.setStage(.kernel)
+        sensor.start()
+        try held.seek(toOffset: 0)
+        #expect(try held.readToEnd() ?? Data() == Data())
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.hasSuffix("\n"))
+        #expect(possibleMicrowatts(.kernel).contains(Int64(text.dropLast()) ?? -1))
+    }
+
+    @Test func sensorsShareOneWriterAndStopWritingWhenStopped() async throws {
+        let folder = try SensorFolder()
+        let sensors = try (0..<4).map {
+            try SimulatedPowerSensor(interface: .hwmon, in: folder.path, directoryName: "hwmon\($0)", updateRateHz: 200)
+        }
+        let cpuBefore = SimulatedPowerSensor.writerCPUSeconds
+        for sensor in sensors {
+            sensor.setStage(.bootloader)
+            sensor.start()
+        }
+        try await Task.sleep(for: .seconds(0.2))
+        for sensor in sensors { sensor.stop() }
+        let counts = sensors.map(\.updates)
+        #expect(counts.allSatisfy { $0 >= 10 })
+        try await Task.sleep(for: .seconds(0.05))
+        #expect(sensors.map(\.updates) == counts)
+        #expect(SimulatedPowerSensor.writerCPUSeconds > cpuBefore)
+        let meter = try HwmonPowerMeter(directory: sensors[3].directory)
+        #expect(possibleMicrowatts(.bootloader).contains(try meter.read().powerMicrowatts))
+    }
+
     @Test func aSensorThatStopsAnsweringFailsReadsUntilItResumes() async throws {
         let folder = try SensorFolder()
         let sensor = try SimulatedPowerSensor(interface: .hwmon, in: folder.path)

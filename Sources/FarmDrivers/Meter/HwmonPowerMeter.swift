@@ -20,8 +20,9 @@ public final class HwmonPowerMeter: PowerMeter, CustomStringConvertible {
 
     /// Opens the meter in `directory`.
     ///
-    /// - Parameter readsVoltageAndCurrent: also read `in1_input` and `curr1_input` where they
-    ///   exist (default); `false` reads only `power1_input`, one file a sample instead of three.
+    /// - Parameter readsVoltageAndCurrent: also read `in1_input` and `curr1_input` in `read()`
+    ///   where they exist (default); `false` reads only `power1_input`, one file a sample instead
+    ///   of three. `readPower()` reads `power1_input` alone either way.
     /// - Throws: `PowerMeterError.missingDirectory`, or `missingFile` naming `power1_input` when
     ///   neither it nor both `curr1_input` and `in1_input` exist.
     public init(directory: String, readsVoltageAndCurrent: Bool = true) throws(PowerMeterError) {
@@ -63,6 +64,20 @@ public final class HwmonPowerMeter: PowerMeter, CustomStringConvertible {
             }
             return PowerReading(
                 powerMicrowatts: power, voltageMillivolts: voltage.map(Double.init), currentMilliamps: current.map(Double.init))
+        }
+    }
+
+    /// Reads `power1_input` alone; without one, reads voltage and current and returns them with
+    /// their product.
+    public func readPower() throws(PowerMeterError) -> PowerReading {
+        try files.withLock { files throws(PowerMeterError) -> PowerReading in
+            if let file = files.power { return PowerReading(powerMicrowatts: try file.readInteger()) }
+            guard let voltageFile = files.voltage, let currentFile = files.current else { return PowerReading(powerMicrowatts: 0) }
+            let voltage = try voltageFile.readInteger()
+            let current = try currentFile.readInteger()
+            return PowerReading(
+                powerMicrowatts: voltage.multipliedReportingOverflow(by: current).partialValue, voltageMillivolts: Double(voltage),
+                currentMilliamps: Double(current))
         }
     }
 

@@ -33,8 +33,9 @@ public final class IIOPowerMeter: PowerMeter, CustomStringConvertible {
     /// - Parameters:
     ///   - powerChannel, voltageChannel, currentChannel: the channel numbers `N` (0 by default;
     ///     `ina2xx-adc` has the bus voltage on 1, power on 2 and current on 3).
-    ///   - readsVoltageAndCurrent: also read the voltage and current channels where they exist
-    ///     (default); `false` reads only the power channel.
+    ///   - readsVoltageAndCurrent: also read the voltage and current channels in `read()` where
+    ///     they exist (default); `false` reads only the power channel. `readPower()` reads the
+    ///     power channel alone either way.
     /// - Throws: `PowerMeterError.missingDirectory`; `missingFile` naming the power channel's raw
     ///   file when neither it nor both the voltage and current channels exist; `malformedValue`
     ///   for a scale or offset that is not a number.
@@ -81,21 +82,41 @@ public final class IIOPowerMeter: PowerMeter, CustomStringConvertible {
         try channels.withLock { channels throws(PowerMeterError) -> PowerReading in
             let voltage = try channels.voltage?.value()
             let current = try channels.current?.value()
-            let milliwatts: Double
-            let source: String
             if let power = channels.power {
-                milliwatts = try power.value()
-                source = power.raw.path
-            } else {
-                milliwatts = (voltage ?? 0) * (current ?? 0) / 1000
-                source = channels.voltage?.raw.path ?? directory
+                return PowerReading(
+                    powerMicrowatts: try self.microwatts(milliwatts: try power.value(), source: power.raw),
+                    voltageMillivolts: voltage, currentMilliamps: current)
             }
-            let microwatts = (milliwatts * 1000).rounded()
-            guard microwatts.isFinite && abs(microwatts) < 9.2e18 else {
-                throw .malformedValue(path: source, text: "\(milliwatts) mW")
-            }
-            return PowerReading(powerMicrowatts: Int64(microwatts), voltageMillivolts: voltage, currentMilliamps: current)
+            let milliwatts = (voltage ?? 0) * (current ?? 0) / 1000
+            return PowerReading(
+                powerMicrowatts: try self.microwatts(milliwatts: milliwatts, source: channels.voltage?.raw),
+                voltageMillivolts: voltage, currentMilliamps: current)
         }
+    }
+
+    /// Reads the power channel alone; without one, reads voltage and current and returns them
+    /// with their product.
+    public func readPower() throws(PowerMeterError) -> PowerReading {
+        try channels.withLock { channels throws(PowerMeterError) -> PowerReading in
+            if let power = channels.power {
+                return PowerReading(powerMicrowatts: try self.microwatts(milliwatts: try power.value(), source: power.raw))
+            }
+            let voltage = try channels.voltage?.value()
+            let current = try channels.current?.value()
+            return PowerReading(
+                powerMicrowatts: try self.microwatts(milliwatts: (voltage ?? 0) * (current ?? 0) / 1000, source: channels.voltage?.raw),
+                voltageMillivolts: voltage, currentMilliamps: current)
+        }
+    }
+
+    /// Milliwatts as whole microwatts; `malformedValue` naming `source` (the power channel, else
+    /// the voltage one) when the result does not fit.
+    private func microwatts(milliwatts: Double, source: SensorAttributeFile?) throws(PowerMeterError) -> Int64 {
+        let microwatts = (milliwatts * 1000).rounded()
+        guard microwatts.isFinite && abs(microwatts) < 9.2e18 else {
+            throw .malformedValue(path: source?.path ?? directory, text: "\(milliwatts) mW")
+        }
+        return Int64(microwatts)
     }
 
     public var description: String { "iio \(directory)" + (deviceName.map { " (\($0))" } ?? "") }

@@ -5,10 +5,16 @@ import Synchronization
 /// job's boot clock.
 ///
 /// Reads happen on a `PowerSamplingThread`: the sampler's own by default, or one shared with
-/// other samplers (an agent with many boards; see there). Ticks are absolute deadlines on the
-/// monotonic clock, so a slow read never shifts the ones after it: the ticks it overran are
-/// counted as lost. A meter that fails is not fatal: the failure is counted and reported as a
-/// warning, and the meter is retried every 100 ms until it answers again.
+/// other samplers (an agent with many boards; see there). Tick `k` is due at `k` periods on the
+/// monotonic clock, so a slow read never shifts the ones after it. A tick is *lost* when no read
+/// for it has begun by the time the next tick is due (its deadline passed by a whole period); a
+/// tick read late but within its period is not lost, and the next one is read right after it.
+/// A meter that fails is not fatal: the failure is counted and reported as a warning, and the
+/// meter is retried every 100 ms until it answers again.
+///
+/// Every tick reads power; voltage and current (two more files on hwmon and IIO) are read along
+/// with it at `voltageAndCurrentRateHz`, 100 Hz by default: every tick up to that rate, every
+/// tenth at 1 kHz. Samples in between carry power alone.
 ///
 /// Readings taken before the boot clock starts (power-on) all read time 0; only the last of them
 /// is kept, so the trace begins with the meter's value just before power-on.
@@ -17,6 +23,10 @@ public final class PowerSampler: Sendable {
     public static let defaultRateHz = 100.0
     /// Rates a sampler accepts.
     public static let allowedRatesHz: ClosedRange<Double> = 1...1000
+    /// How often voltage and current are read when not said: at most 100 times a second.
+    public static let defaultVoltageAndCurrentRateHz = 100.0
+    /// Voltage-and-current rates a sampler accepts; 0 reads power alone.
+    public static let allowedVoltageAndCurrentRatesHz: ClosedRange<Double> = 0...1000
 
     /// The meter sampled.
     public let meter: any PowerMeter
@@ -24,8 +34,12 @@ public final class PowerSampler: Sendable {
     public let clock: BootClock
     /// Samples a second.
     public let rateHz: Double
+    /// Readings of voltage and current a second, at most `rateHz`; 0 for power alone.
+    public let voltageAndCurrentRateHz: Double
     /// Nanoseconds between ticks.
     let periodNanoseconds: Int64
+    /// Ticks from one reading of voltage and current to the next; 0 for never.
+    let fullReadingIntervalTicks: Int64
     private let thread: PowerSamplingThread
     private let recording = Mutex(Recording())
     /// The result, once `stop()` made it; its lock also keeps two `stop()` calls apart.
@@ -40,12 +54,25 @@ public final class PowerSampler: Sendable {
     /// sampling thread every time it doubled, long enough to miss ticks at 1 kHz.
     private static let chunkSamples = 2048
 
+    /// A reading as the sampling thread records it; made into a `PowerSample` (micro-units,
+    /// columns) only by `stop()`, off the sampling thread.
+    private struct RecordedReading {
+        var timeNanoseconds: Int64
+        var reading: PowerReading
+
+        var sample: PowerSample {
+            PowerSample(
+                timeNanoseconds: timeNanoseconds, powerMicrowatts: reading.powerMicrowatts,
+                voltageMillivolts: reading.voltageMillivolts, currentMilliamps: reading.currentMilliamps)
+        }
+    }
+
     private struct Recording {
         /// Full chunks, then the one being filled; joined into one trace by `stop()`.
-        var chunks: [PowerTrace] = []
+        var chunks: [[RecordedReading]] = []
         var current = Recording.emptyChunk()
         var lastTime: Int64 = .min
-        var beforePowerOn: PowerSample?
+        var beforePowerOn: RecordedReading?
         var lostSamples = 0
         var meterErrors = 0
         var warnings: [String] = []
@@ -55,22 +82,21 @@ public final class PowerSampler: Sendable {
         var started = false
         var closed = false
 
-        static func emptyChunk() -> PowerTrace {
-            var chunk = PowerTrace()
+        static func emptyChunk() -> [RecordedReading] {
+            var chunk: [RecordedReading] = []
             chunk.reserveCapacity(PowerSampler.chunkSamples)
             return chunk
         }
 
-        /// Adds a sample; false when it is older than the last one.
-        mutating func append(_ sample: PowerSample) -> Bool {
-            guard sample.timeNanoseconds >= lastTime else { return false }
+        /// Adds a reading; false when it is older than the last one.
+        mutating func append(_ reading: RecordedReading) -> Bool {
+            guard reading.timeNanoseconds >= lastTime else { return false }
             if current.count >= PowerSampler.chunkSamples {
                 chunks.append(current)
                 current = Recording.emptyChunk()
             }
-            // In order, as checked above.
-            try? current.append(sample)
-            lastTime = sample.timeNanoseconds
+            current.append(reading)
+            lastTime = reading.timeNanoseconds
             return true
         }
 
@@ -78,7 +104,10 @@ public final class PowerSampler: Sendable {
         func joined() -> PowerTrace {
             var trace = PowerTrace()
             trace.reserveCapacity(chunks.count * PowerSampler.chunkSamples + current.count)
-            for chunk in chunks + [current] { try? trace.append(contentsOf: chunk) }
+            for chunk in chunks + [current] {
+                // In time order, as `append` checked.
+                for reading in chunk { try? trace.append(reading.sample) }
+            }
             return trace
         }
     }
@@ -87,17 +116,27 @@ public final class PowerSampler: Sendable {
     ///
     /// - Parameters:
     ///   - rateHz: samples a second, 1–1000 (default 100).
+    ///   - voltageAndCurrentRateHz: how often a sample also reads voltage and current, 0–1000
+    ///     (default 100; 0: never; at or above `rateHz`: every sample). The first sample always
+    ///     does.
     ///   - thread: where reads happen; `nil` (default) gives the sampler a thread of its own, with
     ///     real-time priority where the system grants it.
-    /// - Throws: `PowerMeterError.invalidRate` for a rate outside `allowedRatesHz`.
-    public init(meter: any PowerMeter, clock: BootClock, rateHz: Double = defaultRateHz, thread: PowerSamplingThread? = nil)
-        throws(PowerMeterError)
-    {
+    /// - Throws: `PowerMeterError.invalidRate` for a rate outside `allowedRatesHz` or a voltage
+    ///   and current rate outside `allowedVoltageAndCurrentRatesHz`.
+    public init(
+        meter: any PowerMeter, clock: BootClock, rateHz: Double = defaultRateHz,
+        voltageAndCurrentRateHz: Double = defaultVoltageAndCurrentRateHz, thread: PowerSamplingThread? = nil
+    ) throws(PowerMeterError) {
         guard Self.allowedRatesHz.contains(rateHz) else { throw .invalidRate(rateHz: rateHz, allowed: Self.allowedRatesHz) }
+        guard Self.allowedVoltageAndCurrentRatesHz.contains(voltageAndCurrentRateHz) else {
+            throw .invalidRate(rateHz: voltageAndCurrentRateHz, allowed: Self.allowedVoltageAndCurrentRatesHz)
+        }
         self.meter = meter
         self.clock = clock
         self.rateHz = rateHz
+        self.voltageAndCurrentRateHz = min(voltageAndCurrentRateHz, rateHz)
         periodNanoseconds = Int64((1e9 / rateHz).rounded())
+        fullReadingIntervalTicks = voltageAndCurrentRateHz > 0 ? max(1, Int64((rateHz / voltageAndCurrentRateHz).rounded())) : 0
         self.thread = thread ?? PowerSamplingThread(name: "power \(meter)")
     }
 
@@ -122,7 +161,7 @@ public final class PowerSampler: Sendable {
                 recording.closed = true
                 let taken = recording
                 recording.chunks = []
-                recording.current = PowerTrace()
+                recording.current = []
                 return taken
             }
             if let pending = taken.beforePowerOn { _ = taken.append(pending) }
@@ -145,9 +184,7 @@ public final class PowerSampler: Sendable {
     /// Records a reading taken at `timeNanoseconds` on the boot clock; `missedTicks` ticks before
     /// it were lost.
     func record(_ reading: PowerReading, atNanoseconds timeNanoseconds: Int64, missedTicks: Int) {
-        let sample = PowerSample(
-            timeNanoseconds: timeNanoseconds, powerMicrowatts: reading.powerMicrowatts,
-            voltageMillivolts: reading.voltageMillivolts, currentMilliamps: reading.currentMilliamps)
+        let sample = RecordedReading(timeNanoseconds: timeNanoseconds, reading: reading)
         recording.withLock { recording in
             guard !recording.closed else { return }
             recording.lostSamples += missedTicks

@@ -4,9 +4,11 @@ import FarmCore
 public struct PowerSamplingResult: Sendable {
     /// Every reading, stamped on the job's boot clock.
     public var trace: PowerTrace
-    /// Ticks missed because the sampling thread ran late (a read, or the machine, took longer
-    /// than the sampling period). Ticks skipped while a failing meter waits for its next retry
-    /// are not counted: the failure is in `meterErrors` and `warnings`.
+    /// Ticks lost: ticks for which no read had begun by the time the next tick was due, because
+    /// the sampling threads ran late (a read, or the machine, took longer than the sampling
+    /// period). Every tick from the first reading to the last is either in `trace` or counted
+    /// here, but for readings before power-on (kept as one) and failed reads. Ticks skipped while a failing meter waits for its next retry are not counted: the
+    /// failure is in `meterErrors` and `warnings`.
     public var lostSamples: Int
     /// Reads that failed.
     public var meterErrors: Int
