@@ -43,7 +43,9 @@ public struct JobRunner: Sendable {
             stagedFolder = prepared.stagedFolder
             power = prepared.power
             if let meter = board.meter {
-                sampler = try PowerSampler(meter: try Self.powerMeter(meter), clock: clock, rateHz: meter.rateHz)
+                sampler = try PowerSampler(
+                    meter: try Self.powerMeter(meter), clock: clock, rateHz: meter.rateHz,
+                    voltageAndCurrentRateHz: meter.voltageAndCurrentRateHz)
             }
             let opened = try await powerOn(prepared.power, clock: clock, progress: progress, afterClockStart: { sampler?.start() })
             console = opened

@@ -171,8 +171,15 @@ extension LabConfig {
         let rateNode = map.optional("rate_hz")
         let rate = try rateNode?.number() ?? 100
         if let rateNode, !(1...1000).contains(rate) { throw rateNode.error("a sampling rate must be 1 to 1000 Hz, found \(rate)") }
+        let detailNode = map.optional("voltage_current_hz")
+        let detailRate = try detailNode?.number() ?? 100
+        if let detailNode, !(0...1000).contains(detailRate) {
+            throw detailNode.error("a voltage and current rate must be 0 (never) to 1000 Hz, found \(detailRate)")
+        }
         try map.finish()
-        return MeterResource(kind: kind, device: device, rateHz: rate, place: (map.optional("path") ?? node).error(""))
+        var meter = MeterResource(kind: kind, device: device, rateHz: rate, place: (map.optional("path") ?? node).error(""))
+        meter.voltageAndCurrentRateHz = detailRate
+        return meter
     }
 
     private static func decodeConsole(_ node: ConfigNode, resolve: (String) -> String) throws(ConfigError) -> ConsoleResource {

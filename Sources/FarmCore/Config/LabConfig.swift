@@ -113,6 +113,8 @@ public struct MeterResource: Sendable, Equatable {
     public var device: DeviceReference
     /// Samples per second.
     public var rateHz: Double
+    /// How often voltage and current are read besides power, per second (0: never). Default 100.
+    public var voltageAndCurrentRateHz: Double = 100
     /// Where the lab file names it (file, line), for errors found after loading.
     public var place: ConfigError
 
