@@ -11,6 +11,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -32,11 +34,21 @@ let package = Package(
             name: "FarmAgent",
             dependencies: ["FarmCore", "FarmDrivers", "FarmStore", .product(name: "Logging", package: "swift-log")]
         ),
+        .target(
+            name: "FarmServer",
+            dependencies: [
+                "FarmCore", "FarmStore", "FarmReports",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "bootfarm",
             dependencies: [
-                "FarmCore", "FarmDrivers", "FarmStore", "FarmAgent", "FarmReports", "FarmSim",
+                "FarmCore", "FarmDrivers", "FarmStore", "FarmAgent", "FarmReports", "FarmSim", "FarmServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -46,6 +58,16 @@ let package = Package(
         .testTarget(name: "FarmStoreTests", dependencies: ["FarmStore", "FarmCore"]),
         .testTarget(name: "FarmAgentTests", dependencies: ["FarmAgent", "FarmStore", "FarmCore"]),
         .testTarget(name: "FarmReportsTests", dependencies: ["FarmReports", "FarmCore"], exclude: ["Golden"]),
+        .testTarget(
+            name: "FarmServerTests",
+            dependencies: [
+                "FarmServer", "FarmStore", "FarmCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "BootfarmCLITests", dependencies: ["FarmCore", "FarmStore"], exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]

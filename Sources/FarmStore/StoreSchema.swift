@@ -156,6 +156,19 @@ enum StoreSchema {
             heartbeat TEXT NOT NULL
         ) WITHOUT ROWID;
         """,
+        // 6: the server's API tokens (only a SHA-256 hash of each secret) and the index that
+        // pages through boots newest first.
+        """
+        CREATE INDEX boots_by_start ON boots (started_at, id);
+        CREATE TABLE api_tokens (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            secret_sha256 TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL,
+            lab TEXT,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        """,
     ]
 
     /// The secondary indexes of `boots` in the current schema (name, definition).
@@ -163,6 +176,7 @@ enum StoreSchema {
         ("boots_by_revision", "boots (tree, branch, describe)"),
         ("boots_by_board", "boots (board, started_at)"),
         ("boots_by_key", "boots (lab, board, tree, branch)"),
+        ("boots_by_start", "boots (started_at, id)"),
     ]
 
     static func dropSecondaryIndexes(_ database: SQLiteDatabase) throws(StoreError) {

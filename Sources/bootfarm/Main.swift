@@ -9,7 +9,7 @@ struct Bootfarm: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             BootCommand.self, JobCommand.self, AgentCommand.self, LabCommand.self, ResultsCommand.self, ReportCommand.self, LogCommand.self,
-            SimCommand.self,
+            SimCommand.self, ServeCommand.self, TokenCommand.self,
         ]
     )
 }

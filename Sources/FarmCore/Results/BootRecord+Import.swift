@@ -21,6 +21,11 @@ public struct ImportError: Error, Sendable, Equatable, CustomStringConvertible {
 public struct ImportedBoot: Sendable {
     public var record: BootRecord
     public var log: [UInt8]?
+
+    public init(record: BootRecord, log: [UInt8]? = nil) {
+        self.record = record
+        self.log = log
+    }
 }
 
 extension BootRecord {

@@ -1,0 +1,65 @@
+import FarmCore
+import FarmReports
+import FarmStore
+import Hummingbird
+
+extension ResultsServer {
+    /// `GET /api/v1/revisions?tree=&branch=`: revisions oldest first with pass/fail/error counts.
+    func listRevisions(_ request: Request) throws -> Response {
+        _ = try reader(request)
+        let tree = try parameter(request, "tree", required: true) ?? ""
+        let branch = try parameter(request, "branch", required: true) ?? ""
+        let revisions = try store.revisionSummaries(tree: tree, branch: branch).map { summary -> [String: Any] in
+            var object: [String: Any] = [
+                "tree": summary.revision.tree, "branch": summary.revision.branch, "describe": summary.revision.describe,
+                "commit": summary.revision.commit, "first_seen": summary.revision.firstSeen,
+                "pass": summary.passed, "fail": summary.failed, "error": summary.errors,
+            ]
+            object["commit_time"] = summary.revision.commitTime
+            return object
+        }
+        return JSONResponse.make(["revisions": revisions])
+    }
+
+    /// `GET /api/v1/regressions?tree=&branch=[&describe=]`: the regression report as `bootfarm report --json` prints it.
+    func regressions(_ request: Request) throws -> Response {
+        _ = try reader(request)
+        let report = try buildReport(request)
+        return JSONResponse.text(JSONReport.render(report), contentType: "application/json")
+    }
+
+    /// `GET /feed.atom?tree=&branch=`: the regressions of the newest revision as an Atom feed.
+    func feed(_ request: Request) throws -> Response {
+        _ = try reader(request)
+        let report = try buildReport(request)
+        return JSONResponse.text(AtomFeed.render(report), contentType: "application/atom+xml; charset=utf-8")
+    }
+
+    /// `GET /api/v1/boards`: every board with boots, with its newest boot's time and status.
+    func listBoards(_ request: Request) throws -> Response {
+        _ = try reader(request)
+        let boards = try store.boardSummaries().map { board -> [String: Any] in
+            [
+                "lab": board.lab, "board": board.board, "board_type": board.boardType, "boots": board.boots,
+                "last_boot_at": board.lastBootAt, "last_status": board.lastStatus,
+            ]
+        }
+        return JSONResponse.make(["boards": boards])
+    }
+
+    /// `GET /api/v1/labs`: every lab with boots.
+    func listLabs(_ request: Request) throws -> Response {
+        _ = try reader(request)
+        let labs = try store.labSummaries().map { lab -> [String: Any] in
+            ["lab": lab.lab, "boards": lab.boards, "boots": lab.boots, "last_boot_at": lab.lastBootAt]
+        }
+        return JSONResponse.make(["labs": labs])
+    }
+
+    private func buildReport(_ request: Request) throws -> RegressionReport {
+        let tree = try parameter(request, "tree", required: true) ?? ""
+        let branch = try parameter(request, "branch", required: true) ?? ""
+        let describe = try parameter(request, "describe").flatMap { $0.isEmpty ? nil : $0 }
+        return try ReportBuilder(store: store).build(tree: tree, branch: branch, describe: describe)
+    }
+}

@@ -1,0 +1,92 @@
+import FarmServer
+import FarmStore
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+
+/// A results server on an ephemeral port over a temporary store, with one token of each kind.
+struct ServerFixture {
+    let folder: String
+    let store: ResultStore
+    let settings: ServerSettings
+    let admin: APITokenSecret
+    let labA: APITokenSecret
+    let labB: APITokenSecret
+
+    init(isPrivate: Bool = false, maximumBodyBytes: Int = 1 << 20) throws {
+        folder = NSTemporaryDirectory() + "bootfarm-server-\(UUID().uuidString)"
+        store = try ResultStore(path: folder + "/results.sqlite")
+        settings = ServerSettings(host: "127.0.0.1", port: 0, isPrivate: isPrivate, maximumBodyBytes: maximumBodyBytes)
+        admin = APITokenSecret.generate()
+        labA = APITokenSecret.generate()
+        labB = APITokenSecret.generate()
+        _ = try store.addToken(secretSHA256: admin.sha256, role: .admin, lab: nil)
+        _ = try store.addToken(secretSHA256: labA.sha256, role: .lab, lab: "lab-a")
+        _ = try store.addToken(secretSHA256: labB.sha256, role: .lab, lab: "lab-b")
+    }
+
+    /// Runs `body` against the live server, then removes the store.
+    func run(_ body: @Sendable (Client) async throws -> Void) async throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var logger = Logger(label: "bootfarm.server.tests")
+        logger.logLevel = .warning
+        let application = ResultsServer(store: store, settings: settings).application(logger: logger)
+        try await application.test(.live) { client in try await body(Client(client: client)) }
+    }
+
+    /// A thin client: JSON in, status and parsed JSON out.
+    struct Client: Sendable {
+        let client: any TestClientProtocol
+
+        func request(
+            _ method: HTTPRequest.Method, _ uri: String, token: APITokenSecret? = nil, authorization: String? = nil, body: String? = nil
+        ) async throws -> Reply {
+            var headers: HTTPFields = [:]
+            if let token { headers[.authorization] = "Bearer \(token.text)" }
+            if let authorization { headers[.authorization] = authorization }
+            if body != nil { headers[.contentType] = "application/json" }
+            let response = try await client.execute(
+                uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+            return Reply(status: response.status.code, text: String(buffer: response.body))
+        }
+
+        func get(_ uri: String, token: APITokenSecret? = nil) async throws -> Reply {
+            try await request(.get, uri, token: token)
+        }
+
+        func post(_ records: [[String: Any]], token: APITokenSecret?) async throws -> Reply {
+            let data = try JSONSerialization.data(withJSONObject: records)
+            return try await request(.post, "/api/v1/boots", token: token, body: String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    struct Reply: Sendable {
+        var status: Int
+        var text: String
+
+        var json: [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+        }
+
+        var error: String { json["error"] as? String ?? "" }
+    }
+
+    /// A boot record in the import format.
+    static func record(
+        id: String, lab: String = "lab-a", board: String = "bbb-1", describe: String = "v6.9", startedAt: String,
+        status: String = "pass", log: String? = nil
+    ) -> [String: Any] {
+        var record: [String: Any] = [
+            "id": id, "lab": lab, "board": board, "board_type": "beaglebone-black", "arch": "arm", "defconfig": "multi_v7_defconfig",
+            "tree": "mainline", "branch": "master", "describe": describe, "started_at": startedAt, "status": status,
+        ]
+        if status != "pass" {
+            record["stage"] = "kernel"
+            record["reason"] = "kernel panic: Attempted to kill init!"
+        }
+        record["log"] = log
+        return record
+    }
+}
