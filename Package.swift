@@ -63,8 +63,6 @@ let package = Package(
             dependencies: [
                 "FarmServer", "FarmStore", "FarmCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -2,9 +2,11 @@ import FarmServer
 import FarmStore
 import Foundation
 import Hummingbird
-import HummingbirdTesting
 import Logging
-import NIOCore
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// A results server on an ephemeral port over a temporary store, with one token of each kind.
 struct ServerFixture {
@@ -27,29 +29,44 @@ struct ServerFixture {
         _ = try store.addToken(secretSHA256: labB.sha256, role: .lab, lab: "lab-b")
     }
 
-    /// Runs `body` against the live server, then removes the store.
+    /// Runs `body` against the live server (on an ephemeral loopback port), then stops it and
+    /// removes the store.
     func run(_ body: @Sendable (Client) async throws -> Void) async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var logger = Logger(label: "bootfarm.server.tests")
         logger.logLevel = .warning
-        let application = ResultsServer(store: store, settings: settings).application(logger: logger)
-        try await application.test(.live) { client in try await body(Client(client: client)) }
+        let (ports, portInput) = AsyncStream.makeStream(of: Int.self)
+        let application = ResultsServer(store: store, settings: settings).application(logger: logger) { port in portInput.yield(port) }
+        let server = Task { try await application.runService() }
+        defer { server.cancel() }
+        var port = 0
+        for await listening in ports {
+            port = listening
+            break
+        }
+        try await body(Client(base: "http://127.0.0.1:\(port)"))
+        server.cancel()
+        _ = await server.result
     }
 
-    /// A thin client: JSON in, status and parsed JSON out.
+    /// A thin client over URLSession: JSON in, status and text out.
     struct Client: Sendable {
-        let client: any TestClientProtocol
+        let base: String
 
         func request(
             _ method: HTTPRequest.Method, _ uri: String, token: APITokenSecret? = nil, authorization: String? = nil, body: String? = nil
         ) async throws -> Reply {
-            var headers: HTTPFields = [:]
-            if let token { headers[.authorization] = "Bearer \(token.text)" }
-            if let authorization { headers[.authorization] = authorization }
-            if body != nil { headers[.contentType] = "application/json" }
-            let response = try await client.execute(
-                uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
-            return Reply(status: response.status.code, text: String(buffer: response.body))
+            guard let url = URL(string: base + uri) else { throw URLError(.badURL) }
+            var request = URLRequest(url: url)
+            request.httpMethod = method.rawValue
+            if let token { request.setValue("Bearer \(token.text)", forHTTPHeaderField: "Authorization") }
+            if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
+            if let body {
+                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+                request.httpBody = Data(body.utf8)
+            }
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, text: String(decoding: data, as: UTF8.self))
         }
 
         func get(_ uri: String, token: APITokenSecret? = nil) async throws -> Reply {
