@@ -1,5 +1,5 @@
-import Foundation
 import FarmStore
+import Foundation
 
 /// Who sent a request, as its `Authorization` header says.
 enum Caller: Sendable, Equatable {

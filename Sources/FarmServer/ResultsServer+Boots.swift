@@ -45,13 +45,15 @@ extension ResultsServer {
         query.until = try timestamp(request, "until")
         if let text = try parameter(request, "limit") {
             guard let limit = Int(text), (1...BootQuery.maximumLimit).contains(limit) else {
-                throw APIError.invalidField(field: "limit", message: "expected a whole number from 1 to \(BootQuery.maximumLimit), found '\(text)'")
+                throw APIError.invalidField(
+                    field: "limit", message: "expected a whole number from 1 to \(BootQuery.maximumLimit), found '\(text)'")
             }
             query.limit = limit
         }
         if let text = try parameter(request, "cursor") {
             guard let cursor = BootCursor(token: text) else {
-                throw APIError.invalidField(field: "cursor", message: "not a cursor this server gave out; use 'next_cursor' of the previous page")
+                throw APIError.invalidField(
+                    field: "cursor", message: "not a cursor this server gave out; use 'next_cursor' of the previous page")
             }
             query.after = cursor
         }

@@ -1,7 +1,7 @@
 import FarmStore
 import Hummingbird
-import NIOCore
 import Logging
+import NIOCore
 
 /// The results server: labs submit boots to it, and people and tools read boots, revisions,
 /// regressions and feeds from it over HTTP (`/api/v1/…`, `/feed.atom`).

@@ -22,7 +22,9 @@ public struct BootQuery: Sendable, Equatable {
 
     /// A field boots can be filtered on; the raw value is the name in JSON and in the store.
     public enum Field: String, Sendable, CaseIterable {
-        case tree, branch, describe, board, boardType = "board_type", arch, defconfig, lab, status
+        case tree, branch, describe, board
+        case boardType = "board_type"
+        case arch, defconfig, lab, status
     }
 
     public init() {}

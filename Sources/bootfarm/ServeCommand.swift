@@ -40,7 +40,8 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await application.runService()
         } catch {
-            throw CLIError.infrastructure("the server stopped: \(error)", detail: "is another server on port \(port)? choose one with --port")
+            throw CLIError.infrastructure(
+                "the server stopped: \(error)", detail: "is another server on port \(port)? choose one with --port")
         }
     }
 }

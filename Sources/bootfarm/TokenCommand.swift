@@ -69,7 +69,8 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try openStore(db)
             guard try store.revokeToken(id: id) else {
-                throw CLIError.usage("no valid token \(id) in \(store.path)", detail: "list tokens with: bootfarm token list --db \(store.path)")
+                throw CLIError.usage(
+                    "no valid token \(id) in \(store.path)", detail: "list tokens with: bootfarm token list --db \(store.path)")
             }
             print("revoked token \(id)")
         }

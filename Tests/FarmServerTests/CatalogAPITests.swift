@@ -7,12 +7,14 @@ import Testing
 @Suite("Revisions, regressions, boards, labs and the feed on a live server")
 struct CatalogAPITests {
     /// v1 boots on both boards; v2 panics on bbb-1: a boot regression.
-    static var history: [[String: Any]] { [
-        ServerFixture.record(id: "v1-bbb", board: "bbb-1", describe: "v6.8", startedAt: "2026-01-01T00:00:00Z"),
-        ServerFixture.record(id: "v1-rpi", lab: "lab-b", board: "rpi-4", describe: "v6.8", startedAt: "2026-01-01T00:10:00Z"),
-        ServerFixture.record(id: "v2-bbb", board: "bbb-1", describe: "v6.9", startedAt: "2026-01-02T00:00:00Z", status: "fail"),
-        ServerFixture.record(id: "v2-rpi", lab: "lab-b", board: "rpi-4", describe: "v6.9", startedAt: "2026-01-02T00:10:00Z"),
-    ] }
+    static var history: [[String: Any]] {
+        [
+            ServerFixture.record(id: "v1-bbb", board: "bbb-1", describe: "v6.8", startedAt: "2026-01-01T00:00:00Z"),
+            ServerFixture.record(id: "v1-rpi", lab: "lab-b", board: "rpi-4", describe: "v6.8", startedAt: "2026-01-01T00:10:00Z"),
+            ServerFixture.record(id: "v2-bbb", board: "bbb-1", describe: "v6.9", startedAt: "2026-01-02T00:00:00Z", status: "fail"),
+            ServerFixture.record(id: "v2-rpi", lab: "lab-b", board: "rpi-4", describe: "v6.9", startedAt: "2026-01-02T00:10:00Z"),
+        ]
+    }
 
     @Test func revisionsCarryTheirOutcomeCounts() async throws {
         let fixture = try ServerFixture()

@@ -33,7 +33,8 @@ import Testing
     @Test func submitStoresAllOrNothingAndDeleteRemovesTheLog() throws {
         let folder = try TemporaryFolder()
         let store = try ResultStore(path: folder.file("results.sqlite"))
-        let boot = ImportedBoot(record: ResultStoreTests.record("x", board: "bbb", startedAt: "2026-01-01T00:00:00Z"), log: Array("ok\n".utf8))
+        let boot = ImportedBoot(
+            record: ResultStoreTests.record("x", board: "bbb", startedAt: "2026-01-01T00:00:00Z"), log: Array("ok\n".utf8))
         try store.submit([boot, boot])
         #expect(try store.count() == 1)
         #expect(try store.logBytes(bootID: "x") == Array("ok\n".utf8))
