@@ -88,7 +88,6 @@ public final class LabAgent: @unchecked Sendable {
         defer { ticker.cancel() }
         var lastHeartbeat = Date()
         try schedule()
-        if options.exitWhenIdle && running.isEmpty { try finishIdle() }
 
         loop: for await event in inbox {
             switch event {
@@ -121,9 +120,6 @@ public final class LabAgent: @unchecked Sendable {
         }
         try store.unregisterAgent(lab: lab.name)
     }
-
-    /// With `exitWhenIdle`, ends at once when nothing could start.
-    private func finishIdle() throws { inboxInput.yield(.tick) }
 
     // MARK: Recovery
 

@@ -99,7 +99,7 @@ struct JobCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try openStore(db)
             guard let job = try store.job(id: id) else {
-                throw CLIError.usage("no job \(id) in \(store.path)", detail: "list jobs with: bootfarm job list")
+                throw CLIError.unknownJob(id, store: store)
             }
             var attempts: [[String: Any]] = []
             var lines: [String] = []
@@ -149,7 +149,7 @@ struct JobCommand: AsyncParsableCommand {
             case .dequeued: text = "canceled"
             case .requested: text = "cancel requested"
             case .alreadyFinished(let state): text = "already \(state.rawValue)"
-            case .unknown: throw CLIError.usage("no job \(id) in \(store.path)", detail: "list jobs with: bootfarm job list")
+            case .unknown: throw CLIError.unknownJob(id, store: store)
             }
             if json {
                 print(JSONOutput.text(["job": id, "outcome": text], pretty: true))
@@ -157,6 +157,13 @@ struct JobCommand: AsyncParsableCommand {
                 print("job \(id): \(text)")
             }
         }
+    }
+}
+
+extension CLIError {
+    /// A job id the queue does not hold.
+    static func unknownJob(_ id: Int, store: ResultStore) -> CLIError {
+        .usage("no job \(id) in \(store.path)", detail: "list jobs with: bootfarm job list")
     }
 }
 
