@@ -3,7 +3,7 @@ import FarmCore
 /// The report as one self-contained HTML page (inline styles, no scripts, no external files).
 public enum HTMLReport {
     /// Sections in the order every format shows them: red flags first.
-    static func sections(_ report: RegressionReport) -> [(String, [Finding])] {
+    package static func sections(_ report: RegressionReport) -> [(String, [Finding])] {
         [
             ("Boot regressions", report.bootRegressions),
             ("Conflicts", report.conflicts),
@@ -19,7 +19,7 @@ public enum HTMLReport {
     }
 
     /// One line about a finding.
-    static func summary(_ finding: Finding) -> String {
+    package static func summary(_ finding: Finding) -> String {
         switch finding.kind {
         case .boot:
             (finding.isNew ? "new failure" : "failing since \(finding.firstBad?.describe ?? "?")")

@@ -1,8 +1,8 @@
 /// Escaping for HTML and XML text and attribute values.
-enum MarkupEscaping {
+public enum MarkupEscaping {
     /// `text` with `& < > " '` replaced by entities and control characters (other than tab and
     /// newline) dropped, so console bytes can never become markup.
-    static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String {
         var result = ""
         result.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {

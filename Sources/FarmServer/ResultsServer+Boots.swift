@@ -16,7 +16,12 @@ extension ResultsServer {
         }
         var request = request
         let body = try await request.collectBody(upTo: settings.maximumBodyBytes)
-        let boots = try BootSubmission.decode(Array(buffer: body))
+        return try await offload { try storeSubmission(Array(buffer: body), caller: caller) }
+    }
+
+    /// Decodes and stores a submitted body for `caller`, refusing records of other labs.
+    func storeSubmission(_ body: [UInt8], caller: Caller) throws -> Response {
+        let boots = try BootSubmission.decode(body)
         for (index, boot) in boots.enumerated() {
             try caller.requireWrite(lab: boot.record.lab, what: "record [\(index)] (\(boot.record.id))")
         }
@@ -64,9 +69,8 @@ extension ResultsServer {
     }
 
     /// `GET /api/v1/boots/{id}`: one boot with its console log as text.
-    func showBoot(_ request: Request, context: some RequestContext) throws -> Response {
+    func showBoot(_ request: Request, id: String) throws -> Response {
         _ = try reader(request)
-        let id = try context.parameters.require("id")
         guard let record = try store.boot(id: id) else { throw APIError.notFound(message: "no boot '\(id)'") }
         var object = record.jsonObject
         object["log"] = try store.log(bootID: id).map { String(decoding: $0.bytes, as: UTF8.self) }
@@ -74,9 +78,8 @@ extension ResultsServer {
     }
 
     /// `DELETE /api/v1/boots/{id}`: removes a boot of the caller's lab (any boot for admin).
-    func deleteBoot(_ request: Request, context: some RequestContext) throws -> Response {
+    func deleteBoot(_ request: Request, id: String) throws -> Response {
         let caller = try Caller.identify(authorization: request.headers[.authorization], store: store)
-        let id = try context.parameters.require("id")
         guard let lab = try store.labs(ofBootIDs: [id])[id] else { throw APIError.notFound(message: "no boot '\(id)'") }
         try caller.requireWrite(lab: lab, what: "boot \(id)")
         _ = try store.deleteBoot(id: id)

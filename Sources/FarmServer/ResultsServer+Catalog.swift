@@ -60,6 +60,6 @@ extension ResultsServer {
         let tree = try parameter(request, "tree", required: true) ?? ""
         let branch = try parameter(request, "branch", required: true) ?? ""
         let describe = try parameter(request, "describe").flatMap { $0.isEmpty ? nil : $0 }
-        return try ReportBuilder(store: store).build(tree: tree, branch: branch, describe: describe)
+        return try reports.report(store: store, tree: tree, branch: branch, describe: describe)
     }
 }

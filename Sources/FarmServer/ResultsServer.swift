@@ -11,10 +11,15 @@ import NIOCore
 public struct ResultsServer: Sendable {
     public let store: ResultStore
     public let settings: ServerSettings
+    /// The dashboard's templates and static files; without them the server answers the API only.
+    public let web: WebAssets?
+    /// Regression reports, kept until the store changes.
+    let reports = ReportCache()
 
-    public init(store: ResultStore, settings: ServerSettings) {
+    public init(store: ResultStore, settings: ServerSettings, web: WebAssets? = nil) {
         self.store = store
         self.settings = settings
+        self.web = web
     }
 
     /// The application, ready to run (`runService()`) or to test. `onListening` is called with
@@ -33,14 +38,22 @@ public struct ResultsServer: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: APIErrorMiddleware(maximumBodyBytes: settings.maximumBodyBytes))
         router.post("/api/v1/boots") { request, context in try await submitBoots(request, context: context) }
-        router.get("/api/v1/boots") { request, _ in try listBoots(request) }
-        router.get("/api/v1/boots/{id}") { request, context in try showBoot(request, context: context) }
-        router.delete("/api/v1/boots/{id}") { request, context in try deleteBoot(request, context: context) }
-        router.get("/api/v1/revisions") { request, _ in try listRevisions(request) }
-        router.get("/api/v1/regressions") { request, _ in try regressions(request) }
-        router.get("/api/v1/boards") { request, _ in try listBoards(request) }
-        router.get("/api/v1/labs") { request, _ in try listLabs(request) }
-        router.get("/feed.atom") { request, _ in try feed(request) }
+        // Store calls block, so handlers run them on NIO's thread pool, not on the request's task.
+        router.get("/api/v1/boots") { request, _ in try await offload { try listBoots(request) } }
+        router.get("/api/v1/boots/{id}") { request, context in
+            let id = try pathParameter(context, "id")
+            return try await offload { try showBoot(request, id: id) }
+        }
+        router.delete("/api/v1/boots/{id}") { request, context in
+            let id = try pathParameter(context, "id")
+            return try await offload { try deleteBoot(request, id: id) }
+        }
+        router.get("/api/v1/revisions") { request, _ in try await offload { try listRevisions(request) } }
+        router.get("/api/v1/regressions") { request, _ in try await offload { try regressions(request) } }
+        router.get("/api/v1/boards") { request, _ in try await offload { try listBoards(request) } }
+        router.get("/api/v1/labs") { request, _ in try await offload { try listLabs(request) } }
+        router.get("/feed.atom") { request, _ in try await offload { try feed(request) } }
+        if let web { addPages(to: router, web: web) }
         return router
     }
 
@@ -61,4 +74,13 @@ public struct ResultsServer: Sendable {
         }
         return value
     }
+}
+
+/// Path segment `name` of the matched route, percent-decoded (links encode ids and lab names).
+func pathParameter(_ context: some RequestContext, _ name: String) throws -> String {
+    let raw = try context.parameters.require(name)
+    guard let decoded = raw.removingPercentEncoding else {
+        throw APIError.invalidField(field: name, message: "not a valid percent-encoded path segment: '\(raw)'")
+    }
+    return decoded
 }

@@ -16,6 +16,12 @@ struct ServerFixture {
     let admin: APITokenSecret
     let labA: APITokenSecret
     let labB: APITokenSecret
+    /// The dashboard, when the test looks at pages.
+    var web: WebAssets?
+
+    /// The repository's `web` folder.
+    static let webDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("web").path
 
     init(isPrivate: Bool = false, maximumBodyBytes: Int = 1 << 20) throws {
         folder = NSTemporaryDirectory() + "bootfarm-server-\(UUID().uuidString)"
@@ -36,7 +42,9 @@ struct ServerFixture {
         var logger = Logger(label: "bootfarm.server.tests")
         logger.logLevel = .warning
         let (ports, portInput) = AsyncStream.makeStream(of: Int.self)
-        let application = ResultsServer(store: store, settings: settings).application(logger: logger) { port in portInput.yield(port) }
+        let application = ResultsServer(store: store, settings: settings, web: web).application(logger: logger) { port in
+            portInput.yield(port)
+        }
         let server = Task { try await application.runService() }
         defer { server.cancel() }
         var port = 0

@@ -1,0 +1,222 @@
+import FarmCore
+import FarmReports
+import FarmStore
+import Foundation
+import Hummingbird
+import NIOCore
+import NIOPosix
+
+extension ResultsServer {
+    /// The dashboard's routes: pages rendered from `web/templates`, files from `web/static`.
+    func addPages(to router: Router<BasicRequestContext>, web: WebAssets) {
+        router.get("/") { request, _ in await page(request, web) { try homePage(web) } }
+        router.get("/revision") { request, _ in await page(request, web) { try revisionPage(request, web) } }
+        router.get("/regressions") { request, _ in await page(request, web) { try regressionsPage(request, web) } }
+        router.get("/boots/{id}") { request, context in
+            let id = try pathParameter(context, "id")
+            return await page(request, web) { try bootPage(id: id, web) }
+        }
+        router.get("/boots/{id}/log") { request, context in
+            let id = try pathParameter(context, "id")
+            return try await rawLog(request, id: id)
+        }
+        router.get("/board") { request, _ in await page(request, web) { try boardPage(request, web) } }
+        router.get("/labs") { request, _ in await page(request, web) { try labsPage(web) } }
+        router.get("/labs/{name}") { request, context in
+            let name = try pathParameter(context, "name")
+            return await page(request, web) { try labPage(name: name, web) }
+        }
+        router.get("/static/{file}") { _, context in try staticFile(try pathParameter(context, "file"), web: web) }
+    }
+
+    /// Renders a page off the request's task (store calls block), or the error page when it fails.
+    func page(_ request: Request, _ web: WebAssets, _ body: @escaping @Sendable () throws -> (String, [String: Any])) async -> Response {
+        let html: String
+        let status: HTTPResponse.Status
+        do {
+            _ = try reader(request)
+            let rendered = try await offload { () throws -> String in
+                let (template, context) = try body()
+                return web.render(template, Self.withChrome(WebFormat.compact(context)))
+            }
+            (html, status) = (rendered, .ok)
+        } catch {
+            let apiError = APIError.from(error)
+            status = apiError.status
+            html = web.render(
+                "error",
+                Self.withChrome(["title": "\(status.code) \(status.reasonPhrase)", "message": apiError.description, "status": status.code]))
+        }
+        var headers: HTTPFields = [.contentType: "text/html; charset=utf-8"]
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// What every page's header and footer show.
+    static func withChrome(_ context: [String: Any]) -> [String: Any] {
+        var context = context
+        context["generated"] = WebFormat.time(ISOTimestamp.format(Date().timeIntervalSince1970))
+        return context
+    }
+
+    /// `GET /static/FILE`: a file of `web/static`, by plain name only.
+    func staticFile(_ name: String, web: WebAssets) throws -> Response {
+        let types = ["css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8", "svg": "image/svg+xml", "png": "image/png"]
+        guard name.first != ".", name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }),
+            let type = types[(name as NSString).pathExtension],
+            let data = FileManager.default.contents(atPath: (web.staticDirectory as NSString).appendingPathComponent(name))
+        else {
+            throw APIError.notFound(message: "no static file '\(name)'")
+        }
+        var headers: HTTPFields = [.contentType: type]
+        headers[.cacheControl] = "max-age=300"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// `GET /boots/{id}/log`: the console log as plain text, byte for byte.
+    func rawLog(_ request: Request, id: String) async throws -> Response {
+        _ = try reader(request)
+        let bytes = try await offload { () throws -> [UInt8]? in
+            guard try store.boot(id: id) != nil else { return nil }
+            return try store.logBytes(bootID: id)
+        }
+        guard let bytes else { throw APIError.notFound(message: "no boot '\(id)'") }
+        var headers: HTTPFields = [.contentType: "text/plain; charset=utf-8"]
+        if let noSniff = HTTPFields.Element.Name("X-Content-Type-Options") { headers[noSniff] = "nosniff" }
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    // MARK: Home
+
+    /// Newest revisions of each tree/branch with their counts, and the newest regressions.
+    func homePage(_ web: WebAssets) throws -> (String, [String: Any]) {
+        var branches: [[String: Any]] = []
+        var regressions: [(String, [String: Any])] = []
+        for branch in try store.branches() {
+            let revisions = try store.revisions(tree: branch.tree, branch: branch.branch).suffix(5).reversed()
+            let counts = try store.outcomeCounts(tree: branch.tree, branch: branch.branch, describes: revisions.map(\.describe))
+            branches.append([
+                "tree": branch.tree, "branch": branch.branch, "revisionCount": branch.revisions,
+                "href": WebLinks.branch(tree: branch.tree, branch: branch.branch),
+                "regressionsHref": WebLinks.regressions(tree: branch.tree, branch: branch.branch),
+                "revisions": revisions.map { revision in
+                    Self.revisionRow(revision, counts[revision.describe] ?? OutcomeCounts())
+                },
+            ])
+            if let report = try? reports.report(store: store, tree: branch.tree, branch: branch.branch, describe: nil) {
+                let seen = revisions.first?.firstSeen ?? ""
+                regressions += WebFormat.findingRows(report, kinds: ["boot", "conflict"]).map { (seen, $0) }
+            }
+        }
+        let newest = regressions.sorted { $0.0 > $1.0 }.prefix(50).map(\.1)
+        return ("home", ["title": "Trees and revisions", "branches": branches, "findings": newest, "anyFindings": !newest.isEmpty])
+    }
+
+    static func revisionRow(_ revision: StoredRevision, _ counts: OutcomeCounts) -> [String: Any] {
+        let total = max(1, counts.total)
+        return [
+            "describe": revision.describe, "commit": WebFormat.shortCommit(revision.commit),
+            "firstSeen": WebFormat.time(revision.firstSeen),
+            "href": WebLinks.revision(tree: revision.tree, branch: revision.branch, describe: revision.describe),
+            "pass": counts.passed, "fail": counts.failed, "error": counts.errors, "total": counts.total,
+            "passWidth": String(format: "%.1f", 100.0 * Double(counts.passed) / Double(total)),
+            "failWidth": String(format: "%.1f", 100.0 * Double(counts.failed) / Double(total)),
+            "errorWidth": String(format: "%.1f", 100.0 * Double(counts.errors) / Double(total)),
+        ]
+    }
+
+    // MARK: Revision
+
+    /// One revision: its regressions and conflicts, then its boots by arch, defconfig and board.
+    func revisionPage(_ request: Request, _ web: WebAssets) throws -> (String, [String: Any]) {
+        let tree = try parameter(request, "tree", required: true) ?? ""
+        let branch = try parameter(request, "branch", required: true) ?? ""
+        let describe = try parameter(request, "describe").flatMap { $0.isEmpty ? nil : $0 }
+        let report = try reports.report(store: store, tree: tree, branch: branch, describe: describe)
+        let current = report.revision.describe
+        let all = try store.revisions(tree: tree, branch: branch)
+        let position = all.lastIndex { $0.describe == current } ?? all.count - 1
+        let boots = try store.boots(BootFilter(tree: tree, branch: branch, describes: [current]))
+        var context: [String: Any] = [
+            "title": "\(tree)/\(branch) \(current)",
+            "crumbs": [["label": "\(tree)/\(branch)", "href": WebLinks.branch(tree: tree, branch: branch)]],
+            "tree": tree, "branch": branch, "describe": current, "commit": report.revision.commit,
+            "boots": report.boots, "passed": report.passed, "failed": report.failed, "errors": report.errors, "boards": report.boards,
+            "findings": WebFormat.findingRows(report), "anyFindings": !WebFormat.findingRows(report).isEmpty,
+            "arches": Self.grouped(boots),
+            "regressionsHref": WebLinks.regressions(tree: tree, branch: branch, describe: current),
+            "feedHref": WebLinks.path("/feed.atom", [("tree", tree), ("branch", branch)]),
+            "recent": all.suffix(12).reversed().map { revision -> [String: Any] in
+                [
+                    "describe": revision.describe, "current": revision.describe == current,
+                    "href": WebLinks.revision(tree: tree, branch: branch, describe: revision.describe),
+                ]
+            },
+        ]
+        if position > 0 {
+            context["previousHref"] = WebLinks.revision(tree: tree, branch: branch, describe: all[position - 1].describe)
+        }
+        if position + 1 < all.count {
+            context["nextHref"] = WebLinks.revision(tree: tree, branch: branch, describe: all[position + 1].describe)
+        }
+        return ("revision", context)
+    }
+
+    /// Boots grouped arch → defconfig → board, each group with its counts.
+    static func grouped(_ boots: [BootRecord]) -> [[String: Any]] {
+        let byArch = Dictionary(grouping: boots) { $0.build.arch }
+        return byArch.keys.sorted().map { arch in
+            let archBoots = byArch[arch] ?? []
+            let byDefconfig = Dictionary(grouping: archBoots) { $0.build.defconfig }
+            return [
+                "arch": arch, "count": archBoots.count, "failed": archBoots.filter { $0.status != .pass }.count,
+                "anyFailed": archBoots.contains { $0.status != .pass },
+                "defconfigs": byDefconfig.keys.sorted().map { defconfig -> [String: Any] in
+                    let rows = (byDefconfig[defconfig] ?? []).sorted { ($0.board, $0.lab, $0.startedAt) < ($1.board, $1.lab, $1.startedAt) }
+                    return [
+                        "defconfig": defconfig, "count": rows.count, "failed": rows.filter { $0.status != .pass }.count,
+                        "boots": rows.map(WebFormat.bootRow),
+                    ]
+                },
+            ]
+        }
+    }
+
+    // MARK: Regressions
+
+    /// Findings of the newest (or chosen) revision of every branch, or of one, filtered by kind.
+    func regressionsPage(_ request: Request, _ web: WebAssets) throws -> (String, [String: Any]) {
+        let tree = try parameter(request, "tree").flatMap { $0.isEmpty ? nil : $0 }
+        let branch = try parameter(request, "branch").flatMap { $0.isEmpty ? nil : $0 }
+        let describe = try parameter(request, "describe").flatMap { $0.isEmpty ? nil : $0 }
+        let kind = try parameter(request, "kind").flatMap { $0.isEmpty ? nil : $0 }
+        if let kind, Finding.Kind(rawValue: kind) == nil {
+            throw APIError.invalidField(
+                field: "kind", message: "expected one of \(Finding.Kind.allCases.map(\.rawValue).joined(separator: ", ")), found '\(kind)'")
+        }
+        if describe != nil && (tree == nil || branch == nil) {
+            throw APIError.invalidField(field: "describe", message: "a revision needs its tree and branch too")
+        }
+        let branches = try store.branches()
+        var rows: [[String: Any]] = []
+        for candidate in branches where (tree ?? candidate.tree) == candidate.tree && (branch ?? candidate.branch) == candidate.branch {
+            let report = try reports.report(store: store, tree: candidate.tree, branch: candidate.branch, describe: describe)
+            rows += WebFormat.findingRows(report, kinds: kind.map { [$0] })
+        }
+        let trees = Set(branches.map(\.tree)).sorted()
+        return (
+            "regressions",
+            [
+                "title": "Regressions", "findings": rows, "anyFindings": !rows.isEmpty, "describe": describe ?? "",
+                "trees": trees.map { ["name": $0, "selected": $0 == tree] },
+                "branches": Set(branches.map(\.branch)).sorted().map { ["name": $0, "selected": $0 == branch] },
+                "kinds": Finding.Kind.allCases.map { ["name": $0.rawValue, "selected": $0.rawValue == kind] },
+            ]
+        )
+    }
+}
+
+/// Runs blocking work (SQLite, rendering) on NIO's thread pool, off the tasks that serve requests.
+func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await NIOThreadPool.singleton.runIfActive(body)
+}
