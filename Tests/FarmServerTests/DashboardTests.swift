@@ -96,6 +96,26 @@ struct DashboardTests {
         }
     }
 
+    @Test("a revision with many boots lists those that did not pass, and each group in full on request")
+    func largeRevisionIsCondensed() async throws {
+        let fixture = try await Self.fixture()
+        for index in 0..<320 {
+            let status: BootStatus = index % 100 == 7 ? .fail : .pass
+            try fixture.store.insert(
+                Self.record("many-\(index)", describe: "v3", board: "board-\(index)", status: status, time: "2026-11-03T10:00:00Z"))
+        }
+        try await fixture.run { client in
+            let page = try await client.get("/revision?tree=mainline&branch=master&describe=v3")
+            #expect(page.status == 200)
+            #expect(page.text.contains("316 passing not listed"))
+            #expect(page.text.contains("href=\"/boots/many-7\""))
+            #expect(!page.text.contains("href=\"/boots/many-8\""))
+            let group = try await client.get("/revision?tree=mainline&branch=master&describe=v3&arch=arm64&defconfig=defconfig")
+            #expect(group.text.contains("href=\"/boots/many-8\""))
+            #expect(group.text.contains("all groups"))
+        }
+    }
+
     @Test("console bytes and names are escaped: no markup, no control bytes reach the page")
     func escaping() async throws {
         try await Self.fixture().run { client in

@@ -136,14 +136,28 @@ extension ResultsServer {
         let current = report.revision.describe
         let all = try store.revisions(tree: tree, branch: branch)
         let position = all.lastIndex { $0.describe == current } ?? all.count - 1
-        let boots = try store.boots(BootFilter(tree: tree, branch: branch, describes: [current]))
+        let arch = try parameter(request, "arch").flatMap { $0.isEmpty ? nil : $0 }
+        let defconfig = try parameter(request, "defconfig").flatMap { $0.isEmpty ? nil : $0 }
+        var boots: [BootRecord] = []
+        try store.forEachBoot(BootFilter(tree: tree, branch: branch, describes: [current])) { record in
+            if (arch ?? record.build.arch) == record.build.arch && (defconfig ?? record.build.defconfig) == record.build.defconfig {
+                boots.append(record)
+            }
+        }
+        let listPassing = arch != nil || boots.count <= Self.fullListingLimit
+        let findings = WebFormat.findingRows(report)
         var context: [String: Any] = [
             "title": "\(tree)/\(branch) \(current)",
             "crumbs": [["label": "\(tree)/\(branch)", "href": WebLinks.branch(tree: tree, branch: branch)]],
             "tree": tree, "branch": branch, "describe": current, "commit": report.revision.commit,
             "boots": report.boots, "passed": report.passed, "failed": report.failed, "errors": report.errors, "boards": report.boards,
-            "findings": WebFormat.findingRows(report), "anyFindings": !WebFormat.findingRows(report).isEmpty,
-            "arches": Self.grouped(boots),
+            "findings": findings, "anyFindings": !findings.isEmpty,
+            "arches": Self.grouped(boots, listPassing: listPassing) { arch, defconfig in
+                WebLinks.path(
+                    "/revision", [("tree", tree), ("branch", branch), ("describe", current), ("arch", arch), ("defconfig", defconfig)])
+            },
+            "condensed": !listPassing, "filtered": arch != nil || defconfig != nil,
+            "fullHref": WebLinks.revision(tree: tree, branch: branch, describe: current),
             "regressionsHref": WebLinks.regressions(tree: tree, branch: branch, describe: current),
             "feedHref": WebLinks.path("/feed.atom", [("tree", tree), ("branch", branch)]),
             "recent": all.suffix(12).reversed().map { revision -> [String: Any] in
@@ -162,21 +176,35 @@ extension ResultsServer {
         return ("revision", context)
     }
 
-    /// Boots grouped arch → defconfig → board, each group with its counts.
-    static func grouped(_ boots: [BootRecord]) -> [[String: Any]] {
+    /// A revision lists every boot up to this many; a larger one lists the boots that did not pass,
+    /// with counts for each group and a link to list a group's boots in full.
+    static let fullListingLimit = 300
+
+    /// Boots grouped arch → defconfig → board, each group with its counts. Passing boots are
+    /// listed when `listPassing`; otherwise a group links to itself (`groupLink(arch, defconfig)`).
+    static func grouped(
+        _ boots: [BootRecord], listPassing: Bool, groupLink: (String, String) -> String
+    ) -> [[String: Any]] {
         let byArch = Dictionary(grouping: boots) { $0.build.arch }
         return byArch.keys.sorted().map { arch in
             let archBoots = byArch[arch] ?? []
             let byDefconfig = Dictionary(grouping: archBoots) { $0.build.defconfig }
+            let notPassing = archBoots.filter { $0.status != .pass }.count
             return [
-                "arch": arch, "count": archBoots.count, "failed": archBoots.filter { $0.status != .pass }.count,
-                "anyFailed": archBoots.contains { $0.status != .pass },
+                "arch": arch, "count": archBoots.count, "failed": notPassing, "anyFailed": notPassing > 0,
                 "defconfigs": byDefconfig.keys.sorted().map { defconfig -> [String: Any] in
-                    let rows = (byDefconfig[defconfig] ?? []).sorted { ($0.board, $0.lab, $0.startedAt) < ($1.board, $1.lab, $1.startedAt) }
-                    return [
-                        "defconfig": defconfig, "count": rows.count, "failed": rows.filter { $0.status != .pass }.count,
-                        "boots": rows.map(WebFormat.bootRow),
+                    let group = byDefconfig[defconfig] ?? []
+                    let shown = (listPassing ? group : group.filter { $0.status != .pass })
+                        .sorted { ($0.board, $0.lab, $0.startedAt) < ($1.board, $1.lab, $1.startedAt) }
+                    var row: [String: Any] = [
+                        "defconfig": defconfig, "count": group.count, "failed": group.count - group.filter { $0.status == .pass }.count,
+                        "boots": shown.map(WebFormat.bootRow), "anyShown": !shown.isEmpty,
                     ]
+                    if shown.count < group.count {
+                        row["hidden"] = group.count - shown.count
+                        row["allHref"] = groupLink(arch, defconfig)
+                    }
+                    return row
                 },
             ]
         }
