@@ -59,7 +59,14 @@ let package = Package(
         .testTarget(name: "FarmDriversTests", dependencies: ["FarmDrivers", "FarmCore"]),
         .testTarget(name: "FarmSimTests", dependencies: ["FarmSim", "FarmDrivers", "FarmCore"]),
         .testTarget(name: "FarmStoreTests", dependencies: ["FarmStore", "FarmCore"]),
-        .testTarget(name: "FarmAgentTests", dependencies: ["FarmAgent", "FarmStore", "FarmCore"]),
+        .testTarget(
+            name: "FarmAgentTests",
+            dependencies: [
+                "FarmAgent", "FarmStore", "FarmCore", "FarmServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "FarmReportsTests", dependencies: ["FarmReports", "FarmCore"], exclude: ["Golden"]),
         .testTarget(
             name: "FarmServerTests",

@@ -19,4 +19,6 @@ public enum AgentEvent: Sendable {
     case boardChanged(BoardStatus)
     /// The agent is stopping: running jobs are being canceled.
     case stopping(running: Int)
+    /// The background upload to the results `server` made progress or hit a problem.
+    case upload(server: String, OutboxProgress)
 }

@@ -34,10 +34,16 @@ public final class LabAgent: @unchecked Sendable {
     public let lab: LabConfig
     public let store: ResultStore
     public let options: Options
+    /// Uploads the lab's boots to its results server in the background, if it has one.
+    public let uploader: OutboxUploader?
     public var logger = Logger(label: "bootfarm.agent")
     private let onEvent: @Sendable (AgentEvent) -> Void
     private let inbox: AsyncStream<Inbox>
     private let inboxInput: AsyncStream<Inbox>.Continuation
+    // Wakes the uploader: after each recorded boot and on every tick. One pending wake-up is
+    // enough however many arrive while it uploads.
+    private let uploadWakeUps: AsyncStream<Void>
+    private let uploadWake: AsyncStream<Void>.Continuation
 
     private enum Inbox: Sendable {
         case tick
@@ -57,12 +63,19 @@ public final class LabAgent: @unchecked Sendable {
     private var running: [String: Running] = [:]
     private var stopping = false
 
-    public init(lab: LabConfig, store: ResultStore, options: Options, onEvent: @escaping @Sendable (AgentEvent) -> Void = { _ in }) {
+    /// An agent for `lab`; with an `uploader`, every job's boot is queued for its server as it is
+    /// stored and uploaded in the background (the server being away never stops a boot).
+    public init(
+        lab: LabConfig, store: ResultStore, options: Options, uploader: OutboxUploader? = nil,
+        onEvent: @escaping @Sendable (AgentEvent) -> Void = { _ in }
+    ) {
         self.lab = lab
         self.store = store
         self.options = options
+        self.uploader = uploader
         self.onEvent = onEvent
         (inbox, inboxInput) = AsyncStream.makeStream(of: Inbox.self)
+        (uploadWakeUps, uploadWake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Asks the agent to stop: running jobs are canceled (recorded as canceled, boards powered
@@ -86,12 +99,15 @@ public final class LabAgent: @unchecked Sendable {
             }
         }
         defer { ticker.cancel() }
+        let uploads = startUploads()
+        defer { uploads?.cancel() }
         var lastHeartbeat = Date()
         try schedule()
 
         loop: for await event in inbox {
             switch event {
             case .tick:
+                uploadWake.yield()
                 try cancelRequested()
                 if stopping { break }
                 try reloadStatuses()
@@ -103,6 +119,7 @@ public final class LabAgent: @unchecked Sendable {
                 if options.exitWhenIdle && running.isEmpty { break loop }
             case .finished(let board, let result):
                 try finished(board: board, result: result)
+                uploadWake.yield()
                 if stopping {
                     if running.isEmpty { break loop }
                 } else {
@@ -118,7 +135,25 @@ public final class LabAgent: @unchecked Sendable {
                 if running.isEmpty { break loop }
             }
         }
+        await finishUploads(uploads)
         try store.unregisterAgent(lab: lab.name)
+    }
+
+    // MARK: Uploads
+
+    private func startUploads() -> Task<Void, Never>? {
+        guard let uploader else { return nil }
+        let onEvent = onEvent
+        let wakeUps = uploadWakeUps
+        return Task { await uploader.run(wakeUps: wakeUps) { onEvent(.upload(server: uploader.server, $0)) } }
+    }
+
+    /// Lets the uploader send what the last boots left (when the agent ran out of work), or
+    /// cancels it (when asked to stop).
+    private func finishUploads(_ uploads: Task<Void, Never>?) async {
+        uploadWake.finish()
+        if stopping { uploads?.cancel() }
+        await uploads?.value
     }
 
     // MARK: Recovery
@@ -136,7 +171,7 @@ public final class LabAgent: @unchecked Sendable {
                 revision: job.spec.revision, build: job.spec.build,
                 startedAt: job.startedAt ?? ISOTimestamp.format(Date().timeIntervalSince1970),
                 finishedAt: ISOTimestamp.format(Date().timeIntervalSince1970), status: .error, stage: .power, reason: "agent restarted")
-            try store.insert(record)
+            try store.insert(record, outbox: uploader?.server)
             try store.link(bootID: record.id, jobID: job.id, attempt: job.attempts)
             job.state = .done
             job.result = .error
@@ -287,7 +322,8 @@ public final class LabAgent: @unchecked Sendable {
         guard let entry = running.removeValue(forKey: name), let board = lab.board(named: name) else { return }
         var record = result.record
         if stopping && record.status == .canceled && record.reason == "canceled" { record.reason = "canceled: the agent stopped" }
-        try store.insert(record, log: result.transcript, power: result.power)
+        // A job's boot is shared with the server; a health check tests the board, not a kernel.
+        try store.insert(record, log: result.transcript, power: result.power, outbox: entry.jobID == nil ? nil : uploader?.server)
         if let jobID = entry.jobID {
             try store.link(bootID: record.id, jobID: jobID, attempt: entry.attempt)
             if !result.tests.isEmpty { try store.saveTests(result.tests, bootID: record.id) }

@@ -9,6 +9,9 @@ enum BootRow {
         avg_power_w, peak_power_w, stage_times
         """
 
+    /// How many columns `columns` names (`read` takes them from index 0).
+    static let columnCount = columns.split(separator: ",").count
+
     /// Inserts, or updates every column of the record with the same id (no delete, so its log stays).
     static let upsertSQL: String = {
         let names = columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }

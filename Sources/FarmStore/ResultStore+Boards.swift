@@ -104,15 +104,20 @@ extension ResultStore {
         }
     }
 
-    /// Marks the given boots as replaced by a later attempt: kept, but not counted by reports.
+    /// Marks the given boots as replaced by a later attempt: kept, but not counted by reports,
+    /// nor uploaded (they leave the outbox unless a server refused them).
     public func markSuperseded(bootIDs: [String]) throws(StoreError) {
         try locked { () throws(StoreError) in
             try database.transaction { () throws(StoreError) in
                 let statement = try database.prepare("UPDATE boots SET superseded = 1 WHERE id = ?")
+                let unqueue = try database.prepare("DELETE FROM outbox WHERE boot_id = ? AND state = 'pending'")
                 for id in bootIDs {
                     statement.reset()
                     statement.bind(1, id)
                     try statement.step()
+                    unqueue.reset()
+                    unqueue.bind(1, id)
+                    try unqueue.step()
                 }
             }
         }

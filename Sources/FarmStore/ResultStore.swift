@@ -48,8 +48,12 @@ public final class ResultStore: @unchecked Sendable {
     }
 
     /// Stores a boot and its console log in one transaction. A record with the same id is
-    /// updated in place; its stored log is kept unless a new one is given.
-    public func insert(_ record: BootRecord, log: ConsoleTranscript? = nil, power: BootPower? = nil) throws(StoreError) {
+    /// updated in place; its stored log is kept unless a new one is given. With `server`, the
+    /// boot is queued for upload to that results server in the same transaction, so no crash
+    /// can keep a stored boot from being uploaded.
+    public func insert(
+        _ record: BootRecord, log: ConsoleTranscript? = nil, power: BootPower? = nil, outbox server: String? = nil
+    ) throws(StoreError) {
         try locked { () throws(StoreError) in
             try database.transaction { () throws(StoreError) in
                 let statement = try database.prepare(BootRow.upsertSQL)
@@ -76,6 +80,7 @@ public final class ResultStore: @unchecked Sendable {
                     powerStatement.bind(5, power.warnings.joined(separator: "\n"))
                     try powerStatement.step()
                 }
+                if let server { _ = try queueUnlocked(bootIDs: [record.id], server: server, at: Date()) }
             }
         }
     }

@@ -169,6 +169,23 @@ enum StoreSchema {
             revoked_at TEXT
         );
         """,
+        // 7: the outbox: boots waiting to be uploaded to a results server, and those it refused
+        // for good ('rejected'). Deleted with their boot; a row leaves when the server has it.
+        """
+        CREATE TABLE outbox (
+            boot_id TEXT NOT NULL REFERENCES boots (id) ON DELETE CASCADE,
+            server TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending',
+            queued_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_attempt_at TEXT,
+            last_error TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (boot_id, server)
+        );
+        CREATE INDEX outbox_in_line ON outbox (server, state, queued_at);
+        CREATE INDEX outbox_by_next_attempt ON outbox (server, state, next_attempt_at);
+        """,
     ]
 
     /// The secondary indexes of `boots` in the current schema (name, definition).

@@ -16,12 +16,16 @@ struct AgentCommand: AsyncParsableCommand {
             (on another board of the type when there is one); kernel failures are not, unless the \
             job asks to confirm them. SIGTERM or Ctrl-C cancels running jobs (recorded as canceled, \
             boards powered off). After a crash, the next start records the jobs that were running \
-            as errors (agent restarted) and switches their boards off.
+            as errors (agent restarted) and switches their boards off. With a results server (the \
+            lab file's server: section, or --server and --token), every job's boot is queued in \
+            the outbox as it is recorded and uploaded in the background; while the server is away \
+            boots wait there and are retried with backoff ('bootfarm lab outbox' shows them).
             """)
 
     @Option(help: "The lab file (YAML).") var lab: String
     @Option(help: "Results store and job queue (SQLite file).") var db: String?
     @Option(help: "Folder for downloaded kernels (default: beside the store).") var cache: String?
+    @OptionGroup var upload: ServerOptions
     @Flag(help: "Stop once nothing runs and no queued job can run.") var exitWhenIdle = false
     @Flag(help: "Print events as JSON lines on standard output.") var json = false
     @Flag(name: .shortAndLong, help: "Print only finished jobs.") var quiet = false
@@ -36,10 +40,11 @@ struct AgentCommand: AsyncParsableCommand {
         let labConfig = try loadLab(lab)
         let store = try openStore(db)
         let cacheFolder = cache ?? URL(fileURLWithPath: store.path).deletingLastPathComponent().appendingPathComponent("cache").path
+        let uploader = try upload.uploader(for: labConfig, store: store)
         let printer = AgentPrinter(json: json, quiet: quiet, verbose: verbose)
         let agent = LabAgent(
             lab: labConfig, store: store, options: LabAgent.Options(cacheFolder: cacheFolder, exitWhenIdle: exitWhenIdle),
-            onEvent: { printer.print($0) })
+            uploader: uploader, onEvent: { printer.print($0) })
         let trap = SignalTrap(message: "bootfarm: stopping the agent: canceling running jobs, powering boards off") { agent.stop() }
         defer { trap.disarm() }
         do {
@@ -105,6 +110,8 @@ struct AgentPrinter: Sendable {
             )
         case .stopping(let running):
             printError("\(time) agent: stopping, canceling \(running) running job\(running == 1 ? "" : "s")")
+        case .upload(let server, let progress):
+            print(progress, server: server, time: time)
         }
     }
 
@@ -141,6 +148,7 @@ struct AgentPrinter: Sendable {
         case .jobRetried(let job, let reason): return ["event": "job_retried", "job": job.jsonObject, "reason": reason]
         case .boardChanged(let status): return ["event": "board_changed", "board": status.jsonObject]
         case .stopping(let running): return ["event": "stopping", "running": running]
+        case .upload(let server, let progress): return object(progress, server: server)
         }
     }
 

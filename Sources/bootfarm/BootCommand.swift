@@ -50,6 +50,8 @@ struct BootCommand: AsyncParsableCommand {
     @Option(help: "Results store (SQLite file); default under the user's data directory.")
     var db: String?
 
+    @OptionGroup var upload: ServerOptions
+
     @Flag(help: "Print the boot record as JSON on standard output.")
     var json = false
 
@@ -101,6 +103,8 @@ struct BootCommand: AsyncParsableCommand {
         let storePath = db ?? ResultStore.defaultPath
         let store: ResultStore
         do { store = try ResultStore(path: storePath) } catch { throw CLIError.usage("\(error)", detail: "choose another file with --db") }
+        // Read before anything is powered: a bad token file is a configuration error.
+        let uploader = try upload.uploader(for: labConfig, store: store)
 
         let job = BootJob(
             kernel: kernel, ramdisk: ramdisk, dtb: dtb, prompt: prompt, extraBootArguments: bootargs,
@@ -118,7 +122,7 @@ struct BootCommand: AsyncParsableCommand {
         trap.disarm()
 
         do {
-            try store.insert(result.record, log: result.transcript, power: result.power)
+            try store.insert(result.record, log: result.transcript, power: result.power, outbox: uploader?.server)
         } catch {
             throw CLIError.infrastructure("the boot finished (\(result.record.status.rawValue)) but could not be stored: \(error)")
         }
@@ -140,6 +144,7 @@ struct BootCommand: AsyncParsableCommand {
             print(ResultLine.text(record))
             if !quiet { printError("recorded as \(record.id) in \(storePath)") }
         }
+        if let uploader { await share(record, with: uploader) }
         throw ExitCode(record.status.exitCode)
     }
 }

@@ -6,7 +6,7 @@ struct LabCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lab",
         abstract: "Check and inspect labs, and their boards' states.",
-        subcommands: [Check.self, Discover.self, Status.self, Board.self]
+        subcommands: [Check.self, Discover.self, Status.self, Board.self, Outbox.self]
     )
 
     struct Check: AsyncParsableCommand {

@@ -240,24 +240,6 @@ final class SMTPSink {
         let recipients = try String(contentsOf: folder.appendingPathComponent("message-\(number).rcpt"), encoding: .utf8)
         return (content, recipients.split(separator: "\n").map(String.init))
     }
-
-    /// A local TCP port nobody listens on.
-    static func closedPort() throws -> Int {
-        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(socketFD >= 0)
-        defer { close(socketFD) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(socketFD, pointer, length) == 0 && getsockname(socketFD, pointer, &length) == 0
-            }
-        }
-        try #require(bound)
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 }
 
 /// Collects the element names and the text of `<title>` elements of an XML document.
@@ -766,7 +748,7 @@ struct ResultsCommandTests {
     @Test func emailReportToAClosedPortIsAnInfrastructureError() throws {
         let workspace = try Workspace()
         let database = try workspace.fixtureStore()
-        let port = try SMTPSink.closedPort()
+        let port = try Harness.closedPort()
         let result = try Harness.run(
             Self.report + ["--format", "email", "--smtp", "127.0.0.1:\(port)", "--to", "dev@example.com", "--db", database],
             timeoutSeconds: 60)

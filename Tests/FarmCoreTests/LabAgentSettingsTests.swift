@@ -31,16 +31,10 @@ struct LabAgentSettingsTests {
 
     static var lab: String { sections + base }
 
-    /// Decodes `yaml` beside a copy of the repository's board types (kept while `folder` lives).
-    func decode(_ yaml: String, in folder: TemporaryLab) throws(ConfigError) -> LabConfig {
-        let file = folder.folder.appendingPathComponent("lab.yaml").path
-        return try LabConfig.decode(try ConfigNode.parse(yaml, file: file), file: file)
-    }
-
     @Test func settingsDecode() throws {
         let temporary = try TemporaryLab()
         let folder = temporary.folder
-        let lab = try decode(Self.lab, in: temporary)
+        let lab = try temporary.decodeLab(Self.lab)
         #expect(lab.agent == AgentSettings(retries: 1, healthFailuresOffline: 5, consoleReturnSeconds: 4))
         let direct = try #require(lab.board(named: "a1"))
         #expect(
@@ -67,7 +61,7 @@ struct LabAgentSettingsTests {
     ])
     func badAgentSettingsNameTheirKey(extra: String, key: String, words: String) throws {
         let folder = try TemporaryLab()
-        let error = try #require(throws: ConfigError.self) { try decode(extra + "\n" + Self.base, in: folder) }
+        let error = try #require(throws: ConfigError.self) { try folder.decodeLab(extra + "\n" + Self.base) }
         #expect(error.key == key, "\(error)")
         #expect(error.message.contains(words), "\(error)")
         #expect(error.line != nil)
@@ -76,10 +70,10 @@ struct LabAgentSettingsTests {
     @Test func badPowerSequencesAndMeterRatesAreRefused() throws {
         let folder = try TemporaryLab()
         let negative = Self.lab.replacingOccurrences(of: "off_s: 2", with: "off_s: -1")
-        let error = try #require(throws: ConfigError.self) { try decode(negative, in: folder) }
+        let error = try #require(throws: ConfigError.self) { try folder.decodeLab(negative) }
         #expect(error.key == "boards.r1.power_sequence.off_s" && error.message.contains("0 to 600"), "\(error)")
         let fast = Self.lab.replacingOccurrences(of: "voltage_current_hz: 0", with: "voltage_current_hz: 2000")
-        let meterError = try #require(throws: ConfigError.self) { try decode(fast, in: folder) }
+        let meterError = try #require(throws: ConfigError.self) { try folder.decodeLab(fast) }
         #expect(meterError.key == "boards.r1.meter.voltage_current_hz", "\(meterError)")
     }
 }

@@ -1,3 +1,4 @@
+import FarmCore
 import Foundation
 
 /// Paths of files that ship with the repository, found from this source file.
@@ -47,6 +48,12 @@ final class TemporaryLab {
         let url = boardsFolder.appendingPathComponent("\(name).yaml")
         try yaml.write(to: url, atomically: true, encoding: .utf8)
         return url.path
+    }
+
+    /// Decodes `yaml` as the lab file `lab.yaml` of the folder (without writing it).
+    func decodeLab(_ yaml: String) throws(ConfigError) -> LabConfig {
+        let file = folder.appendingPathComponent("lab.yaml").path
+        return try LabConfig.decode(try ConfigNode.parse(yaml, file: file), file: file)
     }
 
     /// Writes `yaml` as the lab file `NAME` in the folder and returns its path.

@@ -38,9 +38,11 @@ extension LabConfig {
             }
         }
         let agent = try map.optional("agent").map { node throws(ConfigError) in try AgentSettings.decode(node) } ?? AgentSettings()
+        let server = try map.optional("server").map { node throws(ConfigError) in try UploadSettings.decode(node, resolve: resolve) }
         try map.finish()
         var lab = LabConfig(name: name, file: file, boardTypesDirectory: typesDirectory, boards: boards)
         lab.agent = agent
+        lab.server = server
         return lab
     }
 

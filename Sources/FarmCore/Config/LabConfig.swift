@@ -13,6 +13,8 @@ public struct LabConfig: Sendable {
     public var boards: [BoardConfig]
     /// How the lab agent retries and health-checks.
     public var agent = AgentSettings()
+    /// The results server the lab uploads its boots to, if any (the `server:` section).
+    public var server: UploadSettings?
 
     public init(name: String, file: String, boardTypesDirectory: String, boards: [BoardConfig]) {
         self.name = name
