@@ -7,7 +7,8 @@ import Foundation
 #endif
 
 /// Uploads the boots waiting in a store's outbox to one results server (`POST /api/v1/boots`,
-/// a JSON array of records in the import format with their logs), in batches, oldest first.
+/// a JSON array of records in the import format with their logs, power traces and tests), in
+/// batches, oldest first.
 ///
 /// A batch the server stored leaves the outbox. While the server cannot take boots (no answer,
 /// 5xx, 408, 429) they stay, and each attempt waits longer than the last:
@@ -142,8 +143,9 @@ public struct OutboxUploader: Sendable {
         }
     }
 
-    /// The request body: a JSON array of the records in the import format, each with its log.
+    /// The request body: a JSON array of the records in the import format, each with its log,
+    /// power trace and tests.
     static func body(_ items: ArraySlice<OutboxItem>) -> Data {
-        Data(("[" + items.map { $0.record.jsonLine(log: $0.log) }.joined(separator: ",") + "]").utf8)
+        Data(("[" + items.map { $0.record.jsonLine(log: $0.log, power: $0.power, tests: $0.tests) }.joined(separator: ",") + "]").utf8)
     }
 }

@@ -44,11 +44,17 @@ public struct OutboxItem: Sendable {
     public var record: BootRecord
     /// The console log, byte for byte, when one was stored.
     public var log: [UInt8]?
+    /// The power recording, when the board had a meter.
+    public var power: BootPower?
+    /// The test cases run after boot.
+    public var tests: [TestCase]
     public var attempts: Int
 
-    public init(record: BootRecord, log: [UInt8]?, attempts: Int) {
+    public init(record: BootRecord, log: [UInt8]?, power: BootPower? = nil, tests: [TestCase] = [], attempts: Int) {
         self.record = record
         self.log = log
+        self.power = power
+        self.tests = tests
         self.attempts = attempts
     }
 }

@@ -130,38 +130,29 @@ extension ResultStore {
                 let clear = try database.prepare("DELETE FROM boot_tests WHERE boot_id = ?")
                 clear.bind(1, bootID)
                 try clear.step()
-                let statement = try database.prepare(
-                    "INSERT INTO boot_tests (boot_id, position, name, result, measurement, units, output) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                for (position, test) in tests.enumerated() {
-                    statement.reset()
-                    statement.bind(1, bootID)
-                    statement.bind(2, position)
-                    statement.bind(3, test.name)
-                    statement.bind(4, test.result.rawValue)
-                    statement.bind(5, test.measurement)
-                    statement.bind(6, test.units)
-                    statement.bind(7, test.output)
-                    try statement.step()
-                }
+                var writer = BootExtrasWriter(database: database)
+                try writer.write(bootID: bootID, power: nil, tests: tests)
             }
         }
     }
 
     /// The test results of boot `bootID`, in the order they ran.
     public func tests(bootID: String) throws(StoreError) -> [TestCase] {
-        try locked { () throws(StoreError) in
-            let statement = try database.prepare(
-                "SELECT name, result, measurement, units, output FROM boot_tests WHERE boot_id = ? ORDER BY position")
-            statement.bind(1, bootID)
-            var result: [TestCase] = []
-            while try statement.step() {
-                result.append(
-                    TestCase(
-                        name: statement.string(0) ?? "", result: statement.string(1).flatMap(TestResult.init(rawValue:)) ?? .skip,
-                        measurement: statement.isNull(2) ? nil : statement.double(2), units: statement.string(3),
-                        output: statement.string(4) ?? ""))
-            }
-            return result
+        try locked { () throws(StoreError) in try testsUnlocked(bootID: bootID) }
+    }
+
+    func testsUnlocked(bootID: String) throws(StoreError) -> [TestCase] {
+        let statement = try database.prepare(
+            "SELECT name, result, measurement, units, output FROM boot_tests WHERE boot_id = ? ORDER BY position")
+        statement.bind(1, bootID)
+        var result: [TestCase] = []
+        while try statement.step() {
+            result.append(
+                TestCase(
+                    name: statement.string(0) ?? "", result: statement.string(1).flatMap(TestResult.init(rawValue:)) ?? .skip,
+                    measurement: statement.isNull(2) ? nil : statement.double(2), units: statement.string(3),
+                    output: statement.string(4) ?? ""))
         }
+        return result
     }
 }

@@ -66,6 +66,7 @@ extension ResultStore {
                     if rebuildIndexes { try StoreSchema.dropSecondaryIndexes(database) }
                     let insert = try database.prepare(BootRow.upsertSQL)
                     let insertLog = try database.prepare("INSERT OR REPLACE INTO boot_logs (boot_id, log, line_times) VALUES (?, ?, ?)")
+                    var extras = BootExtrasWriter(database: database)
                     var revisions: [RevisionKey: BootRecord] = [:]
                     var lastRevision: RevisionKey?
                     var failed = false
@@ -91,6 +92,9 @@ extension ResultStore {
                                 insertLog.bind(2, blob: transcript.bytes)
                                 insertLog.bind(3, blob: transcript.packedLineTimes)
                                 try insertLog.step()
+                            }
+                            if imported.power != nil || !imported.tests.isEmpty {
+                                try extras.write(bootID: imported.record.id, power: imported.power, tests: imported.tests)
                             }
                             // Consecutive records mostly share a revision: compare before hashing.
                             let revision = imported.record.revision

@@ -80,6 +80,10 @@ extension ResultStore {
                 let log = statement.int(logColumn + 1) == 1 ? nil : statement.blob(logColumn)
                 items.append(OutboxItem(record: BootRow.read(statement), log: log, attempts: statement.int(logColumn + 2) ?? 0))
             }
+            for index in items.indices {
+                items[index].power = try powerUnlocked(bootID: items[index].record.id)
+                items[index].tests = try testsUnlocked(bootID: items[index].record.id)
+            }
             return items
         }
     }

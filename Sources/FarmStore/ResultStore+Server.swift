@@ -48,7 +48,7 @@ extension ResultStore {
         }
     }
 
-    /// Stores boots and their logs in one transaction: all of them or, on any error, none.
+    /// Stores boots with their logs, power traces and tests in one transaction: all of them or, on any error, none.
     /// A boot whose id is stored already is updated in place, never duplicated.
     public func submit(_ boots: [ImportedBoot]) throws(StoreError) {
         try locked { () throws(StoreError) in
@@ -56,6 +56,7 @@ extension ResultStore {
                 let insert = try database.prepare(BootRow.upsertSQL)
                 let insertLog = try database.prepare("INSERT OR REPLACE INTO boot_logs (boot_id, log, line_times) VALUES (?, ?, ?)")
                 let revision = try database.prepare(BootRow.insertRevisionSQL)
+                var extras = BootExtrasWriter(database: database)
                 for boot in boots {
                     insert.reset()
                     BootRow.bind(boot.record, to: insert)
@@ -63,6 +64,7 @@ extension ResultStore {
                     revision.reset()
                     BootRow.bindRevision(boot.record, to: revision)
                     try revision.step()
+                    try extras.write(bootID: boot.record.id, power: boot.power, tests: boot.tests)
                     guard let log = boot.log else { continue }
                     var transcript = ConsoleTranscript()
                     transcript.append(log, at: 0)

@@ -70,16 +70,8 @@ public final class ResultStore: @unchecked Sendable {
                     logStatement.bind(3, blob: log.packedLineTimes)
                     try logStatement.step()
                 }
-                if let power {
-                    let powerStatement = try database.prepare(
-                        "INSERT OR REPLACE INTO boot_power (boot_id, trace, stage_energy, lost_samples, warnings) VALUES (?, ?, ?, ?, ?)")
-                    powerStatement.bind(1, record.id)
-                    powerStatement.bind(2, blob: power.trace.packed)
-                    powerStatement.bind(3, BootRow.encodeStageTimes(power.stageEnergyJoules))
-                    powerStatement.bind(4, power.lostSamples)
-                    powerStatement.bind(5, power.warnings.joined(separator: "\n"))
-                    try powerStatement.step()
-                }
+                var extras = BootExtrasWriter(database: database)
+                try extras.write(bootID: record.id, power: power, tests: [])
                 if let server { _ = try queueUnlocked(bootIDs: [record.id], server: server, at: Date()) }
             }
         }
@@ -107,16 +99,18 @@ public final class ResultStore: @unchecked Sendable {
 
     /// The power recording of boot `id`, if its board had a meter.
     public func power(bootID id: String) throws(StoreError) -> BootPower? {
-        try locked { () throws(StoreError) in
-            let statement = try database.prepare("SELECT trace, stage_energy, lost_samples, warnings FROM boot_power WHERE boot_id = ?")
-            statement.bind(1, id)
-            guard try statement.step() else { return nil }
-            let trace = (try? PowerTrace(packed: statement.blob(0))) ?? PowerTrace()
-            let warnings = (statement.string(3) ?? "").split(separator: "\n").map(String.init)
-            return BootPower(
-                trace: trace, stageEnergyJoules: BootRow.decodeStageTimes(statement.string(1) ?? "{}"), lostSamples: statement.int(2) ?? 0,
-                warnings: warnings)
-        }
+        try locked { () throws(StoreError) in try powerUnlocked(bootID: id) }
+    }
+
+    func powerUnlocked(bootID id: String) throws(StoreError) -> BootPower? {
+        let statement = try database.prepare("SELECT trace, stage_energy, lost_samples, warnings FROM boot_power WHERE boot_id = ?")
+        statement.bind(1, id)
+        guard try statement.step() else { return nil }
+        let trace = (try? PowerTrace(packed: statement.blob(0))) ?? PowerTrace()
+        let warnings = (statement.string(3) ?? "").split(separator: "\n").map(String.init)
+        return BootPower(
+            trace: trace, stageEnergyJoules: BootRow.decodeStageTimes(statement.string(1) ?? "{}"), lostSamples: statement.int(2) ?? 0,
+            warnings: warnings)
     }
 
     /// The newest boots first, optionally of one board; attempts a retry replaced only when asked.

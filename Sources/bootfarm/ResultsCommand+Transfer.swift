@@ -12,7 +12,10 @@ extension ResultsCommand {
                 Fields: id (optional; a record whose id is stored already is updated, never duplicated), \
                 lab, board, board_type, arch, defconfig, compiler, tree, branch, commit, describe, \
                 commit_time, started_at, finished_at, status (pass, fail, error, canceled), stage, reason, \
-                boot_time_s, warnings, kernel_image_size, energy_j, avg_power_w, peak_power_w, stage_times, log.
+                boot_time_s, warnings, kernel_image_size, energy_j, avg_power_w, peak_power_w, stage_times, log, \
+                power ({"samples": [[t_ns, power_uw, voltage_uv, current_ua], ...], "stage_energy_j": {...}, \
+                "lost_samples": N, "warnings": [...]}), tests ([{"name", "result": pass|fail|skip, "measurement", \
+                "units", "output"}, ...]).
                 A file with a bad line imports nothing and every bad line is reported with its line \
                 number and field; with --skip-bad the good lines are imported and the bad ones reported.
                 """)

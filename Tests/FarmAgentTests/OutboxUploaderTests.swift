@@ -52,6 +52,28 @@ struct OutboxUploaderTests {
         }
     }
 
+    @Test func aBootsPowerTraceAndTestsTravelWithIt() async throws {
+        let fixture = try LiveResultsServer()
+        try await fixture.run { url async throws in
+            let record = BootRecord(
+                id: "metered", lab: "lab-a", board: "b1", boardType: "qemu-arm64",
+                revision: Revision(tree: "mainline", branch: "master", describe: "v6.9"), build: Build(arch: "arm64"),
+                startedAt: "2024-03-01T00:00:00Z", status: .pass, stage: .prompt, energyJoules: 0.2)
+            let trace = try PowerTrace(
+                (0..<100).map {
+                    PowerSample(timeNanoseconds: Int64($0) * 10_000_000, powerMicrowatts: 2_000_000, voltageMicrovolts: 5_000_000)
+                })
+            let power = BootPower(trace: trace, stageEnergyJoules: [.kernel: 0.12, .userspace: 0.08], lostSamples: 2, warnings: ["late"])
+            try fixture.labStore.insert(record, power: power, outbox: url)
+            let tests = [TestCase(name: "boot-time", result: .pass, measurement: 3.5, units: "s"), TestCase(name: "dmesg", result: .fail)]
+            try fixture.labStore.saveTests(tests, bootID: "metered")
+            let uploader = OutboxUploader(store: fixture.labStore, server: url, token: fixture.labToken.text)
+            #expect(try await uploader.drain().uploaded == 1)
+            #expect(try fixture.store.power(bootID: "metered") == power)
+            #expect(try fixture.store.tests(bootID: "metered") == tests)
+        }
+    }
+
     @Test func aRefusedTokenStopsTheDrainAndKeepsEveryBootPending() async throws {
         let fixture = try LiveResultsServer()
         try await fixture.run { url async throws in

@@ -55,4 +55,35 @@ struct BootRecordImportTests {
             #expect(error.field == "status")
         }
     }
+
+    @Test func aPowerTraceAndTestsSurviveExportAndImport() throws {
+        let record = try decode(Self.minimal).record
+        let trace = try PowerTrace([
+            PowerSample(timeNanoseconds: 0, powerMicrowatts: 1_500_000),
+            PowerSample(timeNanoseconds: 10_000_000, powerMicrowatts: 2_250_000, voltageMicrovolts: 5_000_000, currentMicroamps: 450_000),
+        ])
+        let power = BootPower(trace: trace, stageEnergyJoules: [.kernel: 1.25], lostSamples: 3, warnings: ["meter \"slow\""])
+        let tests = [
+            TestCase(name: "uname", result: .pass, output: "Linux\n"),
+            TestCase(name: "boot-time", result: .skip, measurement: 2.5, units: "s"),
+        ]
+        let line = record.jsonLine(log: nil, power: power, tests: tests)
+        let decoded = try decode(line)
+        #expect(decoded.power == power)
+        #expect(decoded.tests == tests)
+        #expect(decoded.record == record)
+    }
+
+    @Test func badPowerAndTestEntriesNameTheirField() {
+        let outOfOrder = Self.minimal.replacingOccurrences(of: "}", with: #","power":{"samples":[[20,1],[10,1]]}}"#)
+        #expect { try decode(outOfOrder) } throws: { ($0 as? ImportError)?.field == "power.samples[1]" }
+        let badSample = Self.minimal.replacingOccurrences(of: "}", with: #","power":{"samples":[[0]]}}"#)
+        #expect { try decode(badSample) } throws: { ($0 as? ImportError)?.field == "power.samples[0]" }
+        let badResult = Self.minimal.replacingOccurrences(of: "}", with: #","tests":[{"name":"x","result":"ok"}]}"#)
+        #expect { try decode(badResult) } throws: { ($0 as? ImportError)?.field == "tests[0].result" }
+        let noName = Self.minimal.replacingOccurrences(of: "}", with: #","tests":[{"result":"pass"}]}"#)
+        #expect { try decode(noName) } throws: { ($0 as? ImportError)?.field == "tests[0].name" }
+        let unknown = Self.minimal.replacingOccurrences(of: "}", with: #","power":{"trace":[]}}"#)
+        #expect { try decode(unknown) } throws: { ($0 as? ImportError)?.field == "power.trace" }
+    }
 }

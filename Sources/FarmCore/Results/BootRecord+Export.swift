@@ -19,8 +19,9 @@ extension BootRecord {
         "boot_time_s", "warnings", "kernel_image_size", "energy_j", "avg_power_w", "peak_power_w",
     ]
 
-    /// The record as one JSON Lines line (no newline), in the import format; `log` is added when given.
-    public func jsonLine(log: [UInt8]? = nil) -> String {
+    /// The record as one JSON Lines line (no newline), in the import format; `log`, `power` (a
+    /// non-empty trace) and `tests` are added when given.
+    public func jsonLine(log: [UInt8]? = nil, power: BootPower? = nil, tests: [TestCase] = []) -> String {
         var text = "{"
         var first = true
         for (column, value) in zip(Self.csvColumns, exportValues) {
@@ -44,6 +45,8 @@ extension BootRecord {
             text += ",\"log\":"
             Self.appendJSONString(String(decoding: log, as: UTF8.self), to: &text)
         }
+        if let power, !power.trace.isEmpty { text += ",\"power\":" + Self.powerJSON(power) }
+        if !tests.isEmpty { text += ",\"tests\":" + Self.testsJSON(tests) }
         return text + "}"
     }
 

@@ -21,10 +21,16 @@ public struct ImportError: Error, Sendable, Equatable, CustomStringConvertible {
 public struct ImportedBoot: Sendable {
     public var record: BootRecord
     public var log: [UInt8]?
+    /// The power trace with its per-stage energy (`power`), when the record has one.
+    public var power: BootPower?
+    /// The test cases run after boot (`tests`).
+    public var tests: [TestCase]
 
-    public init(record: BootRecord, log: [UInt8]? = nil) {
+    public init(record: BootRecord, log: [UInt8]? = nil, power: BootPower? = nil, tests: [TestCase] = []) {
         self.record = record
         self.log = log
+        self.power = power
+        self.tests = tests
     }
 }
 
@@ -33,7 +39,7 @@ extension BootRecord {
     public static let importFields: Set<String> = [
         "id", "lab", "board", "board_type", "arch", "defconfig", "compiler", "tree", "branch", "commit", "describe",
         "commit_time", "started_at", "finished_at", "status", "stage", "reason", "boot_time_s", "warnings",
-        "kernel_image_size", "energy_j", "avg_power_w", "peak_power_w", "log", "stage_times",
+        "kernel_image_size", "energy_j", "avg_power_w", "peak_power_w", "log", "stage_times", "power", "tests",
     ]
 
     /// A stable id from identifying fields: `boot-` and 16 hex digits of their FNV-1a hash.
@@ -75,13 +81,15 @@ extension BootRecord {
         case "lab": 15
         case "log": 16
         case "peak_power_w": 17
-        case "reason": 18
-        case "stage": 19
-        case "stage_times": 20
-        case "started_at": 21
-        case "status": 22
-        case "tree": 23
-        case "warnings": 24
+        case "power": 18
+        case "reason": 19
+        case "stage": 20
+        case "stage_times": 21
+        case "started_at": 22
+        case "status": 23
+        case "tests": 24
+        case "tree": 25
+        case "warnings": 26
         default: nil
         }
     }
@@ -208,6 +216,8 @@ extension BootRecord {
             bootTimeSeconds: try number("boot_time_s"), warnings: try integer("warnings") ?? 0, stageTimes: stageTimes,
             energyJoules: try number("energy_j"), averagePowerWatts: try number("avg_power_w"), peakPowerWatts: try number("peak_power_w"))
         let log = try string("log").map { Array($0.utf8) }
-        return ImportedBoot(record: record, log: log)
+        let power = try field("power").flatMap { value throws(ImportError) in try decodePower(value, line: line) }
+        let tests = try field("tests").map { value throws(ImportError) in try decodeTests(value, line: line) } ?? []
+        return ImportedBoot(record: record, log: log, power: power, tests: tests)
     }
 }
