@@ -63,9 +63,11 @@ extension ResultsServer {
             query.after = cursor
         }
         let page = try store.boots(query)
-        var object: [String: Any] = ["boots": page.boots.map(\.jsonObject)]
-        object["next_cursor"] = page.next?.token
-        return JSONResponse.make(object)
+        // Each boot in the import format, written from its typed fields: a page can be posted
+        // back as it is, and no dictionary of `Any` is built per field.
+        var text = "{\"boots\":[" + page.boots.map { $0.jsonLine() }.joined(separator: ",") + "]"
+        if let next = page.next { text += ",\"next_cursor\":\"\(next.token)\"" }
+        return JSONResponse.text(text + "}\n", contentType: "application/json")
     }
 
     /// `GET /api/v1/boots/{id}`: one boot with its console log as text.

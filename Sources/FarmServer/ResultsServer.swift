@@ -15,6 +15,8 @@ public struct ResultsServer: Sendable {
     public let web: WebAssets?
     /// Regression reports, kept until the store changes.
     let reports = ReportCache()
+    /// Rendered dashboard pages, kept until the store changes.
+    let pages = PageCache()
 
     public init(store: ResultStore, settings: ServerSettings, web: WebAssets? = nil) {
         self.store = store

@@ -116,6 +116,20 @@ struct DashboardTests {
         }
     }
 
+    @Test("a page rendered before is served again until the store changes, then rendered anew")
+    func pagesAreKeptUntilTheStoreChanges() async throws {
+        let fixture = try await Self.fixture()
+        try await fixture.run { client in
+            let uri = "/revision?tree=mainline&branch=master&describe=v2"
+            let first = try await client.get(uri)
+            #expect(try await client.get(uri).text == first.text, "the kept page is served")
+            #expect(!first.text.contains("/boots/b-6"))
+            try fixture.store.insert(Self.record("b-6", describe: "v2", board: "qemu-3", status: .pass, time: "2026-11-02T11:00:00Z"))
+            let after = try await client.get(uri)
+            #expect(after.text.contains("href=\"/boots/b-6\""), "a stale page was served after the store changed")
+        }
+    }
+
     @Test("console bytes and names are escaped: no markup, no control bytes reach the page")
     func escaping() async throws {
         try await Self.fixture().run { client in

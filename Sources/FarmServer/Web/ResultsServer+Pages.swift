@@ -30,14 +30,22 @@ extension ResultsServer {
     }
 
     /// Renders a page off the request's task (store calls block), or the error page when it fails.
+    /// A page rendered before is answered from `pages` while the store is unchanged, unless the
+    /// request says `Cache-Control: no-cache`.
     func page(_ request: Request, _ web: WebAssets, _ body: @escaping @Sendable () throws -> (String, [String: Any])) async -> Response {
         let html: String
         let status: HTTPResponse.Status
+        let key = request.uri.description
+        let fresh = (request.headers[.cacheControl] ?? "").contains("no-cache")
         do {
             _ = try reader(request)
             let rendered = try await offload { () throws -> String in
+                let stamp = try store.changeStamp()
+                if !fresh, let kept = pages.page(key, stamp: stamp) { return kept }
                 let (template, context) = try body()
-                return web.render(template, Self.withChrome(WebFormat.compact(context)))
+                let html = web.render(template, Self.withChrome(WebFormat.compact(context)))
+                pages.keep(html, key: key, stamp: stamp)
+                return html
             }
             (html, status) = (rendered, .ok)
         } catch {
@@ -48,7 +56,7 @@ extension ResultsServer {
                 Self.withChrome(["title": "\(status.code) \(status.reasonPhrase)", "message": apiError.description, "status": status.code]))
         }
         var headers: HTTPFields = [.contentType: "text/html; charset=utf-8"]
-        headers[.cacheControl] = "no-store"
+        headers[.cacheControl] = "no-cache"
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
     }
 
@@ -145,13 +153,24 @@ extension ResultsServer {
             }
         }
         let listPassing = arch != nil || boots.count <= Self.fullListingLimit
-        let findings = WebFormat.findingRows(report)
+        // Changes on top; failures that are not new, flaky keys and offline boards are counted
+        // here and listed on the regressions page (and failing boots are in the list below).
+        let findings = WebFormat.findingRows(report, kinds: Self.revisionPageKinds)
+        let elsewhere = [
+            ("failing, not new", Finding.Kind.failure, report.otherFailures.count), ("flaky", .flaky, report.flaky.count),
+            ("offline", .error, report.offline.count),
+        ].filter { $0.2 > 0 }.map { label, kind, count -> [String: Any] in
+            [
+                "label": label, "count": count,
+                "href": WebLinks.regressions(tree: tree, branch: branch, describe: current, kind: kind.rawValue),
+            ]
+        }
         var context: [String: Any] = [
             "title": "\(tree)/\(branch) \(current)",
             "crumbs": [["label": "\(tree)/\(branch)", "href": WebLinks.branch(tree: tree, branch: branch)]],
             "tree": tree, "branch": branch, "describe": current, "commit": report.revision.commit,
             "boots": report.boots, "passed": report.passed, "failed": report.failed, "errors": report.errors, "boards": report.boards,
-            "findings": findings, "anyFindings": !findings.isEmpty,
+            "findings": findings, "anyFindings": !findings.isEmpty, "elsewhere": elsewhere,
             "arches": Self.grouped(boots, listPassing: listPassing) { arch, defconfig in
                 WebLinks.path(
                     "/revision", [("tree", tree), ("branch", branch), ("describe", current), ("arch", arch), ("defconfig", defconfig)])
@@ -175,6 +194,10 @@ extension ResultsServer {
         }
         return ("revision", context)
     }
+
+    /// The findings a revision page lists: what changed at this revision.
+    static let revisionPageKinds: Set<String> = Set(
+        [Finding.Kind.boot, .conflict, .fixed, .bootTime, .energy, .kernelSize, .warnings].map(\.rawValue))
 
     /// A revision lists every boot up to this many; a larger one lists the boots that did not pass,
     /// with counts for each group and a link to list a group's boots in full.
