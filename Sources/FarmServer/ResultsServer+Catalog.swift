@@ -47,13 +47,26 @@ extension ResultsServer {
         return JSONResponse.make(["boards": boards])
     }
 
-    /// `GET /api/v1/labs`: every lab with boots.
+    /// `GET /api/v1/labs`: every lab with boots, and its health: boards whose newest boot was an
+    /// infrastructure error, and where the lab's agent records them here, board states and heartbeat.
     func listLabs(_ request: Request) throws -> Response {
         _ = try reader(request)
         let labs = try store.labSummaries().map { lab -> [String: Any] in
-            ["lab": lab.lab, "boards": lab.boards, "boots": lab.boots, "last_boot_at": lab.lastBootAt]
+            let health = try labHealth(lab)
+            return ["lab": lab.lab, "boards": lab.boards, "boots": lab.boots, "last_boot_at": lab.lastBootAt, "health": health.json]
         }
         return JSONResponse.make(["labs": labs])
+    }
+
+    /// A lab's health as the store knows it.
+    func labHealth(_ lab: LabSummary) throws -> (status: String, json: [String: Any]) {
+        var states: [String: Int] = [:]
+        for status in try store.boardStatuses(lab: lab.lab).values { states[status.state.rawValue, default: 0] += 1 }
+        let degraded = lab.boardsInError > 0 || (states["offline"] ?? 0) > 0
+        var json: [String: Any] = ["status": degraded ? "degraded" : "ok", "boards_in_error": lab.boardsInError]
+        if !states.isEmpty { json["board_states"] = states }
+        if let agent = try store.agent(lab: lab.lab) { json["agent_heartbeat"] = agent.heartbeat }
+        return (degraded ? "degraded" : "ok", json)
     }
 
     private func buildReport(_ request: Request) throws -> RegressionReport {

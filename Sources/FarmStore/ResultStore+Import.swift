@@ -63,7 +63,11 @@ extension ResultStore {
                 let leftWAL = rebuildIndexes && ((try? database.execute("PRAGMA journal_mode = DELETE")) != nil)
                 defer { if leftWAL { try? database.execute("PRAGMA journal_mode = WAL") } }
                 try database.transaction { () throws(StoreError) in
-                    if rebuildIndexes { try StoreSchema.dropSecondaryIndexes(database) }
+                    if rebuildIndexes {
+                        try StoreSchema.dropSecondaryIndexes(database)
+                        // The board summary is rebuilt once at the end too, not kept row by row.
+                        try StoreSchema.dropBoardSummaryTriggers(database)
+                    }
                     let insert = try database.prepare(BootRow.upsertSQL)
                     let insertLog = try database.prepare("INSERT OR REPLACE INTO boot_logs (boot_id, log, line_times) VALUES (?, ?, ?)")
                     var extras = BootExtrasWriter(database: database)
@@ -116,7 +120,10 @@ extension ResultStore {
                         }
                     }
                     if failed { throw StoreError.rolledBack(reason: "bad lines in \(path)") }
-                    if rebuildIndexes { try StoreSchema.createSecondaryIndexes(database) }
+                    if rebuildIndexes {
+                        try StoreSchema.createSecondaryIndexes(database)
+                        try StoreSchema.restoreBoardSummary(database)
+                    }
                     let revision = try database.prepare(BootRow.insertRevisionSQL)
                     for record in revisions.values {
                         revision.reset()

@@ -27,6 +27,8 @@ public struct LabSummary: Sendable, Equatable {
     public var boots: Int
     /// UTC ISO-8601 start of its newest boot.
     public var lastBootAt: String
+    /// Boards whose newest boot ended in an infrastructure error (the lab could not boot them).
+    public var boardsInError: Int
 }
 
 extension ResultStore {
@@ -125,15 +127,15 @@ extension ResultStore {
         }
     }
 
-    /// Every board that has boots, by lab and name.
-    public func boardSummaries() throws(StoreError) -> [BoardSummary] {
+    /// Every board that has boots, by lab and name (from the board summary the store keeps).
+    public func boardSummaries(lab: String? = nil) throws(StoreError) -> [BoardSummary] {
         try locked { () throws(StoreError) in
-            // SQLite returns the bare columns of the row holding max(): the newest boot's type and status.
             let statement = try database.prepare(
                 """
-                SELECT lab, board, board_type, count(*), max(started_at), status FROM boots WHERE superseded = 0
-                GROUP BY lab, board ORDER BY lab, board
+                SELECT lab, board, board_type, boots, last_started_at, last_status FROM board_summary
+                \(lab == nil ? "" : "WHERE lab = ?") ORDER BY lab, board
                 """)
+            if let lab { statement.bind(1, lab) }
             var boards: [BoardSummary] = []
             while try statement.step() {
                 boards.append(
@@ -145,17 +147,20 @@ extension ResultStore {
         }
     }
 
-    /// Every lab that has boots.
+    /// Every lab that has boots, with how many of its boards last ended in an infrastructure error.
     public func labSummaries() throws(StoreError) -> [LabSummary] {
         try locked { () throws(StoreError) in
             let statement = try database.prepare(
-                "SELECT lab, count(DISTINCT board), count(*), max(started_at) FROM boots WHERE superseded = 0 GROUP BY lab ORDER BY lab")
+                """
+                SELECT lab, count(*), sum(boots), max(last_started_at), sum(last_status = 'error') FROM board_summary
+                GROUP BY lab ORDER BY lab
+                """)
             var labs: [LabSummary] = []
             while try statement.step() {
                 labs.append(
                     LabSummary(
                         lab: statement.string(0) ?? "", boards: statement.int(1) ?? 0, boots: statement.int(2) ?? 0,
-                        lastBootAt: statement.string(3) ?? ""))
+                        lastBootAt: statement.string(3) ?? "", boardsInError: statement.int(4) ?? 0))
             }
             return labs
         }

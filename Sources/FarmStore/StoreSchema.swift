@@ -186,7 +186,85 @@ enum StoreSchema {
         CREATE INDEX outbox_in_line ON outbox (server, state, queued_at);
         CREATE INDEX outbox_by_next_attempt ON outbox (server, state, next_attempt_at);
         """,
+        // 8: one row per board with its boot count and newest boot, kept by triggers, so that
+        // listing boards and labs does not read every boot.
+        """
+        CREATE TABLE board_summary (
+            lab TEXT NOT NULL,
+            board TEXT NOT NULL,
+            board_type TEXT NOT NULL,
+            boots INTEGER NOT NULL,
+            last_started_at TEXT NOT NULL,
+            last_status TEXT NOT NULL,
+            last_boot_id TEXT NOT NULL,
+            PRIMARY KEY (lab, board)
+        ) WITHOUT ROWID;
+        """ + boardSummaryRebuildSQL + boardSummaryTriggersSQL,
     ]
+
+    /// Fills `board_summary` from `boots` (after a bulk import that ran without its triggers).
+    static let boardSummaryRebuildSQL = """
+        DELETE FROM board_summary;
+        INSERT INTO board_summary (lab, board, board_type, boots, last_started_at, last_status, last_boot_id)
+        SELECT lab, board, board_type, boots, started_at, status, id FROM (
+            -- The one max() makes the bare columns those of the newest boot (ties: the larger id).
+            SELECT lab, board, board_type, count(*) AS boots, started_at, status, id, max(started_at || ' ' || id) FROM boots
+            WHERE superseded = 0 GROUP BY lab, board);
+        """
+
+    /// The triggers that keep `board_summary` up to date as boots are written, replaced, marked
+    /// superseded and deleted. A row counts when it is not superseded.
+    static let boardSummaryTriggersSQL = """
+        CREATE TRIGGER board_summary_add AFTER INSERT ON boots WHEN NEW.superseded = 0 BEGIN
+            \(summaryAdd)
+        END;
+        CREATE TRIGGER board_summary_remove AFTER DELETE ON boots WHEN OLD.superseded = 0 BEGIN
+            \(summaryRemove)
+        END;
+        CREATE TRIGGER board_summary_update_remove AFTER UPDATE OF lab, board, board_type, started_at, status, superseded ON boots
+        WHEN OLD.superseded = 0 BEGIN
+            \(summaryRemove)
+        END;
+        CREATE TRIGGER board_summary_update_add AFTER UPDATE OF lab, board, board_type, started_at, status, superseded ON boots
+        WHEN NEW.superseded = 0 BEGIN
+            \(summaryAdd)
+        END;
+        """
+
+    static let boardSummaryTriggers = [
+        "board_summary_add", "board_summary_remove", "board_summary_update_remove", "board_summary_update_add",
+    ]
+
+    private static let summaryAdd = """
+        INSERT INTO board_summary (lab, board, board_type, boots, last_started_at, last_status, last_boot_id)
+            VALUES (NEW.lab, NEW.board, NEW.board_type, 1, NEW.started_at, NEW.status, NEW.id)
+            ON CONFLICT (lab, board) DO UPDATE SET boots = boots + 1,
+                board_type = CASE WHEN \(newer) THEN excluded.board_type ELSE board_type END,
+                last_status = CASE WHEN \(newer) THEN excluded.last_status ELSE last_status END,
+                last_boot_id = CASE WHEN \(newer) THEN excluded.last_boot_id ELSE last_boot_id END,
+                last_started_at = CASE WHEN \(newer) THEN excluded.last_started_at ELSE last_started_at END;
+        """
+
+    /// The boot being added is the board's newest: later start, or the same start and a larger id.
+    private static let newer = "(excluded.last_started_at, excluded.last_boot_id) >= (last_started_at, last_boot_id)"
+
+    private static let summaryRemove = """
+        UPDATE board_summary SET boots = boots - 1 WHERE lab = OLD.lab AND board = OLD.board;
+            DELETE FROM board_summary WHERE lab = OLD.lab AND board = OLD.board AND boots <= 0;
+            UPDATE board_summary SET (board_type, last_started_at, last_status, last_boot_id) = (
+                SELECT board_type, started_at, status, id FROM boots WHERE board = OLD.board AND lab = OLD.lab AND superseded = 0
+                ORDER BY started_at DESC, id DESC LIMIT 1)
+            WHERE lab = OLD.lab AND board = OLD.board AND last_boot_id = OLD.id;
+        """
+
+    static func dropBoardSummaryTriggers(_ database: SQLiteDatabase) throws(StoreError) {
+        for name in boardSummaryTriggers { try database.execute("DROP TRIGGER IF EXISTS \(name)") }
+    }
+
+    static func restoreBoardSummary(_ database: SQLiteDatabase) throws(StoreError) {
+        try database.execute(boardSummaryRebuildSQL)
+        try database.execute(boardSummaryTriggersSQL)
+    }
 
     /// The secondary indexes of `boots` in the current schema (name, definition).
     static let secondaryIndexes = [

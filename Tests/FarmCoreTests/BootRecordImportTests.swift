@@ -86,4 +86,13 @@ struct BootRecordImportTests {
         let unknown = Self.minimal.replacingOccurrences(of: "}", with: #","power":{"trace":[]}}"#)
         #expect { try decode(unknown) } throws: { ($0 as? ImportError)?.field == "power.trace" }
     }
+
+    @Test func stringsWithQuotesControlBytesAndNonASCIISurviveExportAndImport() throws {
+        var record = try decode(Self.minimal).record
+        record.reason = "panic \"x\" at c:\\path\n\ttab \u{01}\u{7F} café ✓"
+        let line = record.jsonLine()
+        #expect(!line.contains("\n"), "a JSON line holds no raw newline")
+        #expect(line.contains(#"\u0001\u007f"#))
+        #expect(try decode(line).record.reason == record.reason)
+    }
 }

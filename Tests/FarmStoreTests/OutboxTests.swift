@@ -184,9 +184,10 @@ struct OutboxTests {
         }
         let store = try ResultStore(path: path)
         #expect(try store.boots(BootFilter()).map(\.id) == ["old"])
+        #expect(try store.boardSummaries().map(\.board) == ["b"], "the board summary is built from the stored boots")
         #expect(try store.log(bootID: "old")?.bytes == Array("hi".utf8))
         #expect(try store.tokens().count == 1)
-        #expect(try RawSQLiteFile(path: path).integer("PRAGMA user_version") == 7)
+        #expect(try RawSQLiteFile(path: path).integer("PRAGMA user_version") == StoreSchema.migrations.count)
         #expect(try store.queueUploads(lab: "lab", server: Self.server) == 1)
         #expect(try store.pendingUploads(server: Self.server, limit: 1, dueBy: nil).first?.log == Array("hi".utf8))
     }

@@ -18,18 +18,22 @@ extension BootRecord {
     private static let numericColumns: Set<String> = [
         "boot_time_s", "warnings", "kernel_image_size", "energy_j", "avg_power_w", "peak_power_w",
     ]
+    /// `"column":` for each of `csvColumns`, and whether its value is a number.
+    private static let jsonKeys = csvColumns.map { "\"\($0)\":" }
+    private static let numericColumnFlags = csvColumns.map { numericColumns.contains($0) }
 
     /// The record as one JSON Lines line (no newline), in the import format; `log`, `power` (a
     /// non-empty trace) and `tests` are added when given.
     public func jsonLine(log: [UInt8]? = nil, power: BootPower? = nil, tests: [TestCase] = []) -> String {
         var text = "{"
+        text.reserveCapacity(512 + (log?.count ?? 0))
         var first = true
-        for (column, value) in zip(Self.csvColumns, exportValues) {
+        for (index, value) in exportValues.enumerated() {
             guard let value else { continue }
             if !first { text += "," }
             first = false
-            text += "\"\(column)\":"
-            if Self.numericColumns.contains(column) {
+            text += Self.jsonKeys[index]
+            if Self.numericColumnFlags[index] {
                 text += value
             } else {
                 Self.appendJSONString(value, to: &text)
@@ -65,24 +69,39 @@ extension BootRecord {
         value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
     }
 
+    /// Appends `value` as a JSON string. Most values need no escape and are appended whole;
+    /// the others are escaped byte by byte (UTF-8 sequences pass through unchanged).
     static func appendJSONString(_ value: String, to text: inout String) {
-        text += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    let hex = String(scalar.value, radix: 16)
-                    text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    text.unicodeScalars.append(scalar)
-                }
+        let utf8 = value.utf8
+        if utf8.withContiguousStorageIfAvailable({ $0.allSatisfy(Self.isPlain) }) ?? utf8.allSatisfy(Self.isPlain) {
+            text += "\""
+            text += value
+            text += "\""
+            return
+        }
+        var bytes: [UInt8] = [UInt8(ascii: "\"")]
+        bytes.reserveCapacity(utf8.count + 16)
+        let hex = Array("0123456789abcdef".utf8)
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case UInt8(ascii: "\n"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case UInt8(ascii: "\r"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case UInt8(ascii: "\t"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0..<0x20, 0x7F:
+                bytes += [
+                    UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)],
+                ]
+            default: bytes.append(byte)
             }
         }
-        text += "\""
+        bytes.append(UInt8(ascii: "\""))
+        text += String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A byte a JSON string holds as it is.
+    private static func isPlain(_ byte: UInt8) -> Bool {
+        byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && byte != 0x7F
     }
 }

@@ -114,7 +114,7 @@ extension ResultsServer {
         let labs = try store.labSummaries().map { lab -> [String: Any] in
             [
                 "lab": lab.lab, "href": WebLinks.lab(lab.lab), "boards": lab.boards, "boots": lab.boots,
-                "lastBootAt": WebFormat.time(lab.lastBootAt),
+                "lastBootAt": WebFormat.time(lab.lastBootAt), "health": try labHealth(lab).status, "inError": lab.boardsInError,
             ]
         }
         return ("labs", ["title": "Labs", "labs": labs, "anyLabs": !labs.isEmpty])
@@ -122,7 +122,7 @@ extension ResultsServer {
 
     /// One lab: each board's newest boot and, where the lab's agent records them, state and health.
     func labPage(name: String, _ web: WebAssets) throws -> (String, [String: Any]) {
-        let boards = try store.boardSummaries().filter { $0.lab == name }
+        let boards = try store.boardSummaries(lab: name)
         let statuses = try store.boardStatuses(lab: name)
         guard !boards.isEmpty || !statuses.isEmpty else { throw APIError.notFound(message: "no lab '\(name)'") }
         let names = Set(boards.map(\.board)).union(statuses.keys).sorted()

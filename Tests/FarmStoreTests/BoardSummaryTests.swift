@@ -1,0 +1,89 @@
+import FarmCore
+import Foundation
+import Testing
+
+@testable import FarmStore
+
+/// The board summary the store keeps with triggers must always equal what the boots say.
+@Suite("the board summary kept beside the boots")
+struct BoardSummaryTests {
+    static func record(_ id: String, lab: String, board: String, minute: Int, status: BootStatus, type: String = "qemu-arm64")
+        -> BootRecord
+    {
+        BootRecord(
+            id: id, lab: lab, board: board, boardType: type, revision: Revision(tree: "t", branch: "b", describe: "v\(minute % 7)"),
+            build: Build(arch: "arm64"), startedAt: String(format: "2024-03-01T%02d:%02d:00Z", minute / 60, minute % 60),
+            status: status, stage: .prompt)
+    }
+
+    /// The summary computed the slow way: from every counted boot.
+    static func expected(_ store: ResultStore) throws -> [BoardSummary] {
+        let boots = try store.boots(BootFilter())
+        return Dictionary(grouping: boots) { "\($0.lab)\u{0}\($0.board)" }.values.compactMap { group in
+            guard let newest = group.max(by: { ($0.startedAt, $0.id) < ($1.startedAt, $1.id) }) else { return nil }
+            return BoardSummary(
+                lab: newest.lab, board: newest.board, boardType: newest.boardType, boots: group.count, lastBootAt: newest.startedAt,
+                lastStatus: newest.status.rawValue)
+        }.sorted { ($0.lab, $0.board) < ($1.lab, $1.board) }
+    }
+
+    @Test("inserts, replacements, superseded attempts and deletions keep it exact")
+    func triggersKeepItExact() throws {
+        let folder = try TemporaryFolder()
+        let store = try ResultStore(path: folder.file("results.sqlite"))
+        var generator = SystemRandomNumberGenerator()
+        var ids: [String] = []
+        for step in 0..<400 {
+            let choice = Int.random(in: 0..<10, using: &generator)
+            let board = "b\(Int.random(in: 0..<6, using: &generator))"
+            let lab = ["lab-a", "lab-b"][Int.random(in: 0..<2, using: &generator)]
+            let status: BootStatus = [.pass, .fail, .error][Int.random(in: 0..<3, using: &generator)]
+            let minute = Int.random(in: 0..<600, using: &generator)
+            switch choice {
+            case 0..<5:
+                let id = "boot-\(step)"
+                ids.append(id)
+                try store.insert(Self.record(id, lab: lab, board: board, minute: minute, status: status))
+            case 5..<7 where !ids.isEmpty:
+                // The same id again: replaced in place, possibly on another board and time.
+                guard let id = ids.randomElement(using: &generator) else { continue }
+                try store.insert(Self.record(id, lab: lab, board: board, minute: minute, status: status, type: "type-\(step)"))
+            case 7 where !ids.isEmpty:
+                try store.markSuperseded(bootIDs: [ids[Int.random(in: 0..<ids.count, using: &generator)]])
+            case 8 where !ids.isEmpty:
+                let id = ids.remove(at: Int.random(in: 0..<ids.count, using: &generator))
+                _ = try store.deleteBoot(id: id)
+            default:
+                try store.submit([
+                    ImportedBoot(record: Self.record("sub-\(step)", lab: lab, board: board, minute: minute, status: status))
+                ])
+            }
+            if step % 50 == 49 { #expect(try store.boardSummaries() == Self.expected(store), "after step \(step)") }
+        }
+        #expect(try store.boardSummaries() == Self.expected(store))
+        #expect(try store.boardSummaries(lab: "lab-a") == Self.expected(store).filter { $0.lab == "lab-a" })
+    }
+
+    @Test("a bulk import that rebuilds it at the end leaves it exact, and later boots keep it so")
+    func bulkImportRebuildsIt() throws {
+        let folder = try TemporaryFolder()
+        let store = try ResultStore(path: folder.file("results.sqlite"))
+        var lines = ""
+        for index in 0..<80_000 {
+            let record = Self.record(
+                "imp-\(index)", lab: "lab-\(index % 3)", board: "b\(index % 40)", minute: index % 1400,
+                status: index % 17 == 0 ? .fail : .pass)
+            lines += record.jsonLine() + "\n"
+        }
+        try lines.write(toFile: folder.file("boots.jsonl"), atomically: true, encoding: .utf8)
+        // Large enough that the import drops the triggers and rebuilds the summary at the end.
+        _ = try store.importJSONLines(path: folder.file("boots.jsonl"))
+        #expect(try store.boardSummaries() == Self.expected(store))
+        #expect(try store.boardSummaries().count == 120)
+        try store.insert(Self.record("late", lab: "lab-0", board: "b0", minute: 1439, status: .error))
+        #expect(try store.boardSummaries() == Self.expected(store))
+        let labs = try store.labSummaries()
+        #expect(labs.map(\.boards) == [40, 40, 40])
+        #expect(labs.first?.boardsInError == 1)
+    }
+}
