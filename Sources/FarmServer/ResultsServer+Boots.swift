@@ -62,12 +62,21 @@ extension ResultsServer {
             }
             query.after = cursor
         }
+        // The same page while the store is unchanged is answered as written before (dashboards
+        // and scripts poll the newest page); `Cache-Control: no-cache` asks for a fresh one.
+        let key = request.uri.description
+        let stamp = try store.changeStamp()
+        if !(request.headers[.cacheControl] ?? "").contains("no-cache"), let kept = answers.page(key, stamp: stamp) {
+            return JSONResponse.text(kept, contentType: "application/json")
+        }
         let page = try store.boots(query)
         // Each boot in the import format, written from its typed fields: a page can be posted
         // back as it is, and no dictionary of `Any` is built per field.
         var text = "{\"boots\":[" + page.boots.map { $0.jsonLine() }.joined(separator: ",") + "]"
         if let next = page.next { text += ",\"next_cursor\":\"\(next.token)\"" }
-        return JSONResponse.text(text + "}\n", contentType: "application/json")
+        text += "}\n"
+        answers.keep(text, key: key, stamp: stamp)
+        return JSONResponse.text(text, contentType: "application/json")
     }
 
     /// `GET /api/v1/boots/{id}`: one boot with its console log as text.

@@ -17,6 +17,8 @@ public struct ResultsServer: Sendable {
     let reports = ReportCache()
     /// Rendered dashboard pages, kept until the store changes.
     let pages = PageCache()
+    /// Pages of the boots list, kept until the store changes.
+    let answers = PageCache(budgetBytes: 16 << 20)
 
     public init(store: ResultStore, settings: ServerSettings, web: WebAssets? = nil) {
         self.store = store

@@ -34,6 +34,23 @@ struct BootsAPITests {
         }
     }
 
+    @Test func aListAnsweredBeforeIsNeverServedAfterTheStoreChanged() async throws {
+        let fixture = try ServerFixture()
+        try await fixture.run { client async throws in
+            _ = try await client.post([ServerFixture.record(id: "first", startedAt: "2026-01-01T10:00:00Z")], token: fixture.labA)
+            let before = try await client.get("/api/v1/boots?limit=5")
+            #expect(try await client.get("/api/v1/boots?limit=5").text == before.text)
+            _ = try await client.post([ServerFixture.record(id: "second", startedAt: "2026-01-01T11:00:00Z")], token: fixture.labA)
+            let after = try await client.get("/api/v1/boots?limit=5")
+            #expect((after.json["boots"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["second", "first"])
+            // Another writer (a second process, here a second connection) makes it stale too.
+            let other = try ResultStore(path: fixture.store.path)
+            _ = try other.deleteBoot(id: "first")
+            let deleted = try await client.get("/api/v1/boots?limit=5")
+            #expect((deleted.json["boots"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["second"])
+        }
+    }
+
     @Test func repeatedUploadIsStoredOnce() async throws {
         let fixture = try ServerFixture()
         try await fixture.run { client async throws in

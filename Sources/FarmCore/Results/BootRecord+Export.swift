@@ -19,36 +19,43 @@ extension BootRecord {
         "boot_time_s", "warnings", "kernel_image_size", "energy_j", "avg_power_w", "peak_power_w",
     ]
     /// `"column":` for each of `csvColumns`, and whether its value is a number.
-    private static let jsonKeys = csvColumns.map { "\"\($0)\":" }
+    private static let jsonKeys = csvColumns.map { Array("\"\($0)\":".utf8) }
     private static let numericColumnFlags = csvColumns.map { numericColumns.contains($0) }
 
     /// The record as one JSON Lines line (no newline), in the import format; `log`, `power` (a
-    /// non-empty trace) and `tests` are added when given.
+    /// non-empty trace) and `tests` are added when given. Written as bytes and turned into a
+    /// string once: listings write thousands of these.
     public func jsonLine(log: [UInt8]? = nil, power: BootPower? = nil, tests: [TestCase] = []) -> String {
-        var text = "{"
-        text.reserveCapacity(512 + (log?.count ?? 0))
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        bytes.reserveCapacity(512 + (log?.count ?? 0) * 11 / 10)
         var first = true
         for (index, value) in exportValues.enumerated() {
             guard let value else { continue }
-            if !first { text += "," }
+            if !first { bytes.append(UInt8(ascii: ",")) }
             first = false
-            text += Self.jsonKeys[index]
+            bytes += Self.jsonKeys[index]
             if Self.numericColumnFlags[index] {
-                text += value
+                bytes += value.utf8
             } else {
-                Self.appendJSONString(value, to: &text)
+                Self.appendJSONString(value.utf8, to: &bytes)
             }
         }
         if !stageTimes.isEmpty {
-            text += ",\"stage_times\":{"
-            text += Stage.allCases.compactMap { stage in stageTimes[stage].map { "\"\(stage.rawValue)\":\(Self.number($0))" } }.joined(
-                separator: ",")
-            text += "}"
+            bytes += #","stage_times":{"#.utf8
+            var firstStage = true
+            for stage in Stage.allCases {
+                guard let seconds = stageTimes[stage] else { continue }
+                if !firstStage { bytes.append(UInt8(ascii: ",")) }
+                firstStage = false
+                bytes += "\"\(stage.rawValue)\":\(Self.number(seconds))".utf8
+            }
+            bytes.append(UInt8(ascii: "}"))
         }
         if let log {
-            text += ",\"log\":"
-            Self.appendJSONString(String(decoding: log, as: UTF8.self), to: &text)
+            bytes += #","log":"#.utf8
+            Self.appendJSONString(String(decoding: log, as: UTF8.self).utf8, to: &bytes)
         }
+        var text = String(decoding: bytes, as: UTF8.self)
         if let power, !power.trace.isEmpty { text += ",\"power\":" + Self.powerJSON(power) }
         if !tests.isEmpty { text += ",\"tests\":" + Self.testsJSON(tests) }
         return text + "}"
@@ -72,15 +79,25 @@ extension BootRecord {
     /// Appends `value` as a JSON string. Most values need no escape and are appended whole;
     /// the others are escaped byte by byte (UTF-8 sequences pass through unchanged).
     static func appendJSONString(_ value: String, to text: inout String) {
-        let utf8 = value.utf8
-        if utf8.withContiguousStorageIfAvailable({ $0.allSatisfy(Self.isPlain) }) ?? utf8.allSatisfy(Self.isPlain) {
+        if value.utf8.allSatisfy(Self.isPlain) {
             text += "\""
             text += value
             text += "\""
             return
         }
-        var bytes: [UInt8] = [UInt8(ascii: "\"")]
-        bytes.reserveCapacity(utf8.count + 16)
+        var bytes: [UInt8] = []
+        appendJSONString(value.utf8, to: &bytes)
+        text += String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the UTF-8 bytes of a JSON string with its quotes.
+    static func appendJSONString(_ utf8: String.UTF8View, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        if utf8.allSatisfy(Self.isPlain) {
+            bytes += utf8
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         let hex = Array("0123456789abcdef".utf8)
         for byte in utf8 {
             switch byte {
@@ -97,7 +114,6 @@ extension BootRecord {
             }
         }
         bytes.append(UInt8(ascii: "\""))
-        text += String(decoding: bytes, as: UTF8.self)
     }
 
     /// A byte a JSON string holds as it is.

@@ -1,9 +1,9 @@
 import FarmStore
 import Foundation
 
-/// Rendered pages kept until the store changes: a page of a big revision takes a while to
-/// render, and people reload and share the same pages far more often than labs add boots.
-/// Any change to the store (through this server or another process) makes every page stale.
+/// Rendered pages (and API answers) kept until the store changes: a page of a big revision takes
+/// a while to render, and people reload and share the same pages far more often than labs add
+/// boots. Any change to the store (through this server or another process) makes every page stale.
 final class PageCache: @unchecked Sendable {
     private let lock = NSLock()
     private var pages: [String: (stamp: String, html: String)] = [:]

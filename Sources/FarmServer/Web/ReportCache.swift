@@ -18,6 +18,8 @@ final class ReportCache: @unchecked Sendable {
     /// The report of `describe` (default the newest revision) of `tree`/`branch`, built when the
     /// store changed since it was last built.
     func report(store: ResultStore, tree: String, branch: String, describe: String?) throws -> RegressionReport {
+        // The newest revision is named, so that asking for it by name or by default shares one report.
+        let describe = try describe ?? store.revisions(tree: tree, branch: branch).last?.describe
         let key = [tree, branch, describe ?? ""].joined(separator: "\u{0}")
         let stamp = try store.changeStamp()
         if let cached = lock.withLock({ reports[key] }), cached.stamp == stamp { return cached.report }
