@@ -71,6 +71,10 @@ extension ResultStore {
                     let insert = try database.prepare(BootRow.upsertSQL)
                     let insertLog = try database.prepare("INSERT OR REPLACE INTO boot_logs (boot_id, log, line_times) VALUES (?, ?, ?)")
                     var extras = BootExtrasWriter(database: database)
+                    // Into an empty store every line is a new boot: the board summary is counted
+                    // here as lines go by, cheaper than a pass over the table at the end.
+                    let tallyBoards = rebuildIndexes && existing == 0
+                    var boards = BoardTally()
                     var revisions: [RevisionKey: BootRecord] = [:]
                     var lastRevision: RevisionKey?
                     var failed = false
@@ -115,6 +119,7 @@ extension ResultStore {
                                 }
                                 lastRevision = key
                             }
+                            if tallyBoards { boards.count(imported.record) }
                             summary.imported += 1
                             if summary.imported % 100_000 == 0 { progress(summary.imported) }
                         }
@@ -122,7 +127,13 @@ extension ResultStore {
                     if failed { throw StoreError.rolledBack(reason: "bad lines in \(path)") }
                     if rebuildIndexes {
                         try StoreSchema.createSecondaryIndexes(database)
-                        try StoreSchema.restoreBoardSummary(database)
+                        // A file that repeats an id replaced a boot it added: then the tally is off.
+                        if tallyBoards, try countUnlocked() == summary.imported {
+                            try boards.write(to: database)
+                            try database.execute(StoreSchema.boardSummaryTriggersSQL)
+                        } else {
+                            try StoreSchema.restoreBoardSummary(database)
+                        }
                     }
                     let revision = try database.prepare(BootRow.insertRevisionSQL)
                     for record in revisions.values {
@@ -244,6 +255,56 @@ final class ImportParser: @unchecked Sendable {
                 }
             }
             if batch.lines > 0 { _ = push(batch) }
+        }
+    }
+}
+
+/// The board summary of boots as an import adds them to an empty store; valid only when no line
+/// replaced a boot an earlier line added.
+struct BoardTally {
+    private struct Board {
+        var boardType: String
+        var boots: Int
+        var startedAt: String
+        var status: String
+        var id: String
+    }
+
+    private var boards: [String: [String: Board]] = [:]
+
+    mutating func count(_ record: BootRecord) {
+        guard var board = boards[record.lab, default: [:]][record.board] else {
+            boards[record.lab, default: [:]][record.board] = Board(
+                boardType: record.boardType, boots: 1, startedAt: record.startedAt, status: record.status.rawValue, id: record.id)
+            return
+        }
+        board.boots += 1
+        if (record.startedAt, record.id) >= (board.startedAt, board.id) {
+            board.boardType = record.boardType
+            board.startedAt = record.startedAt
+            board.status = record.status.rawValue
+            board.id = record.id
+        }
+        boards[record.lab]?[record.board] = board
+    }
+
+    func write(to database: SQLiteDatabase) throws(StoreError) {
+        try database.execute("DELETE FROM board_summary")
+        let insert = try database.prepare(
+            "INSERT INTO board_summary (lab, board, board_type, boots, last_started_at, last_status, last_boot_id) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        )
+        for (lab, labBoards) in boards {
+            for (name, board) in labBoards {
+                insert.reset()
+                insert.bind(1, lab)
+                insert.bind(2, name)
+                insert.bind(3, board.boardType)
+                insert.bind(4, board.boots)
+                insert.bind(5, board.startedAt)
+                insert.bind(6, board.status)
+                insert.bind(7, board.id)
+                try insert.step()
+            }
         }
     }
 }
