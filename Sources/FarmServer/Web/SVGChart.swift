@@ -35,7 +35,7 @@ enum SVGChart {
 
     /// A number for an axis label: no trailing zeros.
     static func tick(_ value: Double) -> String {
-        value >= 100 || value == value.rounded() ? String(format: "%.0f", value) : String(format: "%.2g", value)
+        value >= 100 || value == value.rounded() ? String(format: "%.0f", value) : String(format: "%g", value)
     }
 
     /// The frame, horizontal grid and y labels of a chart whose values run from 0 to `maximum`.
@@ -121,7 +121,9 @@ enum SVGChart {
             // Stages often begin close together: labels step down so that they do not overlap.
             let labelY = format(top + 10 + Double(index % 3) * 12)
             svg += "<line class=\"stage\" x1=\"\(position)\" x2=\"\(position)\" y1=\"\(format(top))\" y2=\"\(format(height - bottom))\"/>"
-            svg += "<text class=\"stage-label\" x=\"\(position)\" y=\"\(labelY)\" dx=\"3\">\(stage.rawValue)</text>"
+            // Near the right edge a label ends at its line instead of starting there.
+            let anchor = x(seconds + start) > width * 0.8 ? "text-anchor=\"end\" dx=\"-3\"" : "dx=\"3\""
+            svg += "<text class=\"stage-label\" x=\"\(position)\" y=\"\(labelY)\" \(anchor)>\(stage.rawValue)</text>"
         }
         svg += "<text class=\"axis\" x=\"\(format(left))\" y=\"\(format(height - 8))\">0 s</text>"
         svg +=
@@ -142,10 +144,15 @@ enum SVGChart {
             let next = index + 1 < stages.count ? stages[index + 1].1 : total
             let x = left + barWidth * seconds / total
             let w = max(1, barWidth * (next - seconds) / total)
+            // Labels alternate between two rows; near the right edge one ends where its bar ends.
+            let labelY = 36 + (index % 2) * 14
+            let labelPosition =
+                x > width * 0.8
+                ? "x=\"\(format(min(x + w, width - right)))\" y=\"\(labelY)\" text-anchor=\"end\"" : "x=\"\(format(x))\" y=\"\(labelY)\""
             svg += """
                 <rect class="stage-\(stage.rawValue)" x="\(format(x))" y="4" width="\(format(w))" height="18">\
                 <title>\(stage.rawValue): from \(String(format: "%.2f", seconds)) s</title></rect>\
-                <text class="axis" x="\(format(x))" y="\(36 + (index % 2) * 14)">\(stage.rawValue) \(String(format: "%.1f", seconds)) s</text>
+                <text class="axis" \(labelPosition)>\(stage.rawValue) \(String(format: "%.1f", seconds)) s</text>
                 """
         }
         return svg + "</svg>"
