@@ -301,29 +301,27 @@ final class ImportParser: @unchecked Sendable {
 /// replaced a boot an earlier line added.
 struct BoardTally {
     private struct Board {
-        var boardType: String
-        var boots: Int
-        var startedAt: String
-        var status: String
-        var id: String
+        var boardType = ""
+        var boots = 0
+        var startedAt = ""
+        var status = ""
+        var id = ""
+
+        mutating func add(_ record: BootRecord) {
+            boots += 1
+            guard boots == 1 || (record.startedAt, record.id) >= (startedAt, id) else { return }
+            boardType = record.boardType
+            startedAt = record.startedAt
+            status = record.status.rawValue
+            id = record.id
+        }
     }
 
     private var boards: [String: [String: Board]] = [:]
 
+    /// Counts `record` on its board, in place.
     mutating func count(_ record: BootRecord) {
-        guard var board = boards[record.lab, default: [:]][record.board] else {
-            boards[record.lab, default: [:]][record.board] = Board(
-                boardType: record.boardType, boots: 1, startedAt: record.startedAt, status: record.status.rawValue, id: record.id)
-            return
-        }
-        board.boots += 1
-        if (record.startedAt, record.id) >= (board.startedAt, board.id) {
-            board.boardType = record.boardType
-            board.startedAt = record.startedAt
-            board.status = record.status.rawValue
-            board.id = record.id
-        }
-        boards[record.lab]?[record.board] = board
+        boards[record.lab, default: [:]][record.board, default: Board()].add(record)
     }
 
     func write(to database: SQLiteDatabase) throws(StoreError) {
