@@ -30,9 +30,10 @@ final class FileServer {
     }
 
     // Only a signal here: waiting for the exit from a task of the cooperative pool can stall
-    // Foundation's run loop; its process monitor reaps the child.
+    // Foundation's run loop; its process monitor reaps the child. SIGKILL, because a child
+    // started from a Dispatch thread inherits its blocked signals, SIGTERM among them.
     deinit {
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
         try? FileManager.default.removeItem(at: folder)
     }
 

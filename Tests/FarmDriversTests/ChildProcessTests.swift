@@ -23,6 +23,20 @@ import Testing
         child.signal(SIGTERM)
     }
 
+    @Test("a child starts with no signal blocked, whatever thread started it, so SIGTERM stops it")
+    func childStartsWithACleanSignalState() async throws {
+        let folder = try TemporaryFolder()
+        let log = folder.file("mask.log")
+        let probe = try ChildProcess.launch("/bin/sh", ["-c", "grep -E '^Sig(Blk|Ign)' /proc/self/status"], logPath: log)
+        #expect(await probe.waitForExit(seconds: 5))
+        let status = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(status.contains("SigBlk:\t0000000000000000"), "\(status)")
+        let sleeper = try ChildProcess.launch("/bin/sleep", ["30"], logPath: folder.file("sleep.log"))
+        sleeper.signal(SIGTERM)
+        #expect(await sleeper.waitForExit(seconds: 5), "SIGTERM did not stop the child")
+        #expect(sleeper.status == -SIGTERM)
+    }
+
     @Test func exitStatusAndOutputAreRecorded() async throws {
         let folder = try TemporaryFolder()
         let log = folder.file("child.log")

@@ -148,8 +148,18 @@ public final class ChildProcess: @unchecked Sendable {
             posix_spawnattr_init(&attributes)
             defer { posix_spawnattr_destroy(&attributes) }
             // Own process group: a Ctrl-C at the terminal reaches bootfarm, which powers off in order.
-            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+            // A clean signal state: a child inherits its spawning thread's signal mask, and threads
+            // bootfarm starts from Dispatch's workers block nearly every signal, which would leave
+            // QEMU or a power command deaf to SIGTERM and SIGINT.
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
             posix_spawnattr_setpgroup(&attributes, 0)
+            var noSignals = sigset_t()
+            sigemptyset(&noSignals)
+            posix_spawnattr_setsigmask(&attributes, &noSignals)
+            var defaults = sigset_t()
+            sigemptyset(&defaults)
+            for number in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD] { sigaddset(&defaults, number) }
+            posix_spawnattr_setsigdefault(&attributes, &defaults)
             var cArguments = argv.map { strdup($0) } + [nil]
             defer { for argument in cArguments { free(argument) } }
             var pid: pid_t = 0
