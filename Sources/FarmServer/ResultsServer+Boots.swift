@@ -66,7 +66,7 @@ extension ResultsServer {
         // and scripts poll the newest page); `Cache-Control: no-cache` asks for a fresh one.
         let key = request.uri.description
         let stamp = try store.changeStamp()
-        if !(request.headers[.cacheControl] ?? "").contains("no-cache"), let kept = answers.page(key, stamp: stamp) {
+        if !(request.headers[.cacheControl] ?? "").contains("no-cache"), let kept = answers.value(key, stamp: stamp) {
             return JSONResponse.text(kept, contentType: "application/json")
         }
         let page = try store.boots(query)

@@ -13,7 +13,7 @@ extension ResultsServer {
             var object: [String: Any] = [
                 "tree": summary.revision.tree, "branch": summary.revision.branch, "describe": summary.revision.describe,
                 "commit": summary.revision.commit, "first_seen": summary.revision.firstSeen,
-                "pass": summary.passed, "fail": summary.failed, "error": summary.errors,
+                "pass": summary.counts.passed, "fail": summary.counts.failed, "error": summary.counts.errors,
             ]
             object["commit_time"] = summary.revision.commitTime
             return object
@@ -73,6 +73,19 @@ extension ResultsServer {
         let tree = try parameter(request, "tree", required: true) ?? ""
         let branch = try parameter(request, "branch", required: true) ?? ""
         let describe = try parameter(request, "describe").flatMap { $0.isEmpty ? nil : $0 }
-        return try reports.report(store: store, tree: tree, branch: branch, describe: describe)
+        return try report(tree: tree, branch: branch, describe: describe)
+    }
+
+    /// The report of `describe` (default: the newest revision) of `tree`/`branch`, kept until
+    /// the store changes. The newest revision is named before the lookup, so that asking for it
+    /// by name or by default shares one report.
+    func report(tree: String, branch: String, describe: String?) throws -> RegressionReport {
+        let describe = try describe ?? store.revisions(tree: tree, branch: branch).last?.describe
+        let key = [tree, branch, describe ?? ""].joined(separator: "\u{0}")
+        let stamp = try store.changeStamp()
+        if let kept = reports.value(key, stamp: stamp) { return kept }
+        let report = try ReportBuilder(store: store).build(tree: tree, branch: branch, describe: describe)
+        reports.keep(report, key: key, stamp: stamp)
+        return report
     }
 }

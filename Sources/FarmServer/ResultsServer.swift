@@ -1,3 +1,4 @@
+import FarmReports
 import FarmStore
 import Hummingbird
 import Logging
@@ -14,11 +15,11 @@ public struct ResultsServer: Sendable {
     /// The dashboard's templates and static files; without them the server answers the API only.
     public let web: WebAssets?
     /// Regression reports, kept until the store changes.
-    let reports = ReportCache()
+    let reports = StampedCache<RegressionReport>(budget: 128)
     /// Rendered dashboard pages, kept until the store changes.
-    let pages = PageCache()
+    let pages = StampedCache<String>(budget: 64 << 20) { $0.utf8.count }
     /// Pages of the boots list, kept until the store changes.
-    let answers = PageCache(budgetBytes: 16 << 20)
+    let answers = StampedCache<String>(budget: 16 << 20) { $0.utf8.count }
 
     public init(store: ResultStore, settings: ServerSettings, web: WebAssets? = nil) {
         self.store = store

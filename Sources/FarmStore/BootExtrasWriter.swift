@@ -1,9 +1,11 @@
 import FarmCore
 
-/// Writes a boot's power recording and test cases inside a transaction the caller holds, with
-/// statements prepared once for many boots (imports, submissions).
+/// Writes what a boot carries beside its record (console log, power recording, test cases)
+/// inside a transaction the caller holds, with statements prepared once for many boots
+/// (imports, submissions).
 struct BootExtrasWriter {
     private let database: SQLiteDatabase
+    private var insertLog: SQLiteStatement?
     private var insertPower: SQLiteStatement?
     private var clearTests: SQLiteStatement?
     private var insertTest: SQLiteStatement?
@@ -12,10 +14,35 @@ struct BootExtrasWriter {
         self.database = database
     }
 
-    /// Stores `power` (replacing a stored one) and `tests` (replacing stored ones when given).
-    mutating func write(bootID: String, power: BootPower?, tests: [TestCase]) throws(StoreError) {
+    /// Stores `log` and `power` (each replacing a stored one) and `tests` (replacing stored ones
+    /// when given).
+    mutating func write(bootID: String, log: ConsoleTranscript?, power: BootPower?, tests: [TestCase]) throws(StoreError) {
+        if let log { try writeLog(log, bootID: bootID) }
         if let power { try writePower(power, bootID: bootID) }
-        if !tests.isEmpty { try writeTests(tests, bootID: bootID) }
+        if !tests.isEmpty { try replaceTests(tests, bootID: bootID) }
+    }
+
+    /// Stores what an imported or submitted boot carries. Its log has no arrival times: every
+    /// line is stamped 0.
+    mutating func write(_ boot: ImportedBoot) throws(StoreError) {
+        var transcript: ConsoleTranscript?
+        if let log = boot.log {
+            transcript = ConsoleTranscript()
+            transcript?.append(log, at: 0)
+        }
+        try write(bootID: boot.record.id, log: transcript, power: boot.power, tests: boot.tests)
+    }
+
+    private mutating func writeLog(_ log: ConsoleTranscript, bootID: String) throws(StoreError) {
+        if insertLog == nil {
+            insertLog = try database.prepare("INSERT OR REPLACE INTO boot_logs (boot_id, log, line_times) VALUES (?, ?, ?)")
+        }
+        guard let statement = insertLog else { return }
+        statement.reset()
+        statement.bind(1, bootID)
+        statement.bind(2, blob: log.bytes)
+        statement.bind(3, blob: log.packedLineTimes)
+        try statement.step()
     }
 
     private mutating func writePower(_ power: BootPower, bootID: String) throws(StoreError) {
@@ -33,7 +60,8 @@ struct BootExtrasWriter {
         try statement.step()
     }
 
-    private mutating func writeTests(_ tests: [TestCase], bootID: String) throws(StoreError) {
+    /// Replaces the stored test cases of `bootID` with `tests` (none: removes them).
+    mutating func replaceTests(_ tests: [TestCase], bootID: String) throws(StoreError) {
         if clearTests == nil {
             clearTests = try database.prepare("DELETE FROM boot_tests WHERE boot_id = ?")
             insertTest = try database.prepare(

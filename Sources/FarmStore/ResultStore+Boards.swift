@@ -127,11 +127,8 @@ extension ResultStore {
     public func saveTests(_ tests: [TestCase], bootID: String) throws(StoreError) {
         try locked { () throws(StoreError) in
             try database.transaction { () throws(StoreError) in
-                let clear = try database.prepare("DELETE FROM boot_tests WHERE boot_id = ?")
-                clear.bind(1, bootID)
-                try clear.step()
                 var writer = BootExtrasWriter(database: database)
-                try writer.write(bootID: bootID, power: nil, tests: tests)
+                try writer.replaceTests(tests, bootID: bootID)
             }
         }
     }

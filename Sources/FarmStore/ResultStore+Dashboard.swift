@@ -28,20 +28,21 @@ extension ResultStore {
         }
     }
 
-    /// Outcome counts of the given revisions of `tree`/`branch`, by describe (read through the
-    /// revision index, so a few revisions cost the same in a store of any size).
-    public func outcomeCounts(tree: String, branch: String, describes: [String]) throws(StoreError) -> [String: OutcomeCounts] {
-        guard !describes.isEmpty else { return [:] }
+    /// Outcome counts of the revisions of `tree`/`branch` by describe: those among `describes`
+    /// (read through the revision index, so a few revisions cost the same in a store of any
+    /// size), or every one when nil.
+    public func outcomeCounts(tree: String, branch: String, describes: [String]? = nil) throws(StoreError) -> [String: OutcomeCounts] {
+        if describes?.isEmpty == true { return [:] }
         return try locked { () throws(StoreError) in
-            let marks = Array(repeating: "?", count: describes.count).joined(separator: ", ")
+            let only = describes.map { "AND describe IN (\(Array(repeating: "?", count: $0.count).joined(separator: ", ")))" } ?? ""
             let statement = try database.prepare(
                 """
                 SELECT describe, sum(status = 'pass'), sum(status = 'fail'), sum(status = 'error') FROM boots
-                WHERE tree = ? AND branch = ? AND describe IN (\(marks)) AND superseded = 0 GROUP BY describe
+                WHERE tree = ? AND branch = ? \(only) AND superseded = 0 GROUP BY describe
                 """)
             statement.bind(1, tree)
             statement.bind(2, branch)
-            for (index, describe) in describes.enumerated() { statement.bind(Int32(index + 3), describe) }
+            for (index, describe) in (describes ?? []).enumerated() { statement.bind(Int32(index + 3), describe) }
             var counts: [String: OutcomeCounts] = [:]
             while try statement.step() {
                 counts[statement.string(0) ?? ""] = OutcomeCounts(

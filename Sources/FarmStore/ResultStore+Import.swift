@@ -69,7 +69,6 @@ extension ResultStore {
                         try StoreSchema.dropBoardSummaryTriggers(database)
                     }
                     let insert = try database.prepare(BootRow.upsertSQL)
-                    let insertLog = try database.prepare("INSERT OR REPLACE INTO boot_logs (boot_id, log, line_times) VALUES (?, ?, ?)")
                     var extras = BootExtrasWriter(database: database)
                     // Into an empty store every line is a new boot: the board summary is counted
                     // here as lines go by, cheaper than a pass over the table at the end.
@@ -92,18 +91,7 @@ extension ResultStore {
                             insert.reset()
                             BootRow.bind(imported.record, to: insert)
                             try insert.step()
-                            if let log = imported.log {
-                                insertLog.reset()
-                                var transcript = ConsoleTranscript()
-                                transcript.append(log, at: 0)
-                                insertLog.bind(1, imported.record.id)
-                                insertLog.bind(2, blob: transcript.bytes)
-                                insertLog.bind(3, blob: transcript.packedLineTimes)
-                                try insertLog.step()
-                            }
-                            if imported.power != nil || !imported.tests.isEmpty {
-                                try extras.write(bootID: imported.record.id, power: imported.power, tests: imported.tests)
-                            }
+                            try extras.write(imported)
                             // Consecutive records mostly share a revision: compare before hashing.
                             let revision = imported.record.revision
                             if let last = lastRevision, last.describe == revision.describe, last.tree == revision.tree,

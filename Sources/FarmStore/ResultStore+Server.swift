@@ -3,9 +3,7 @@ import FarmCore
 /// A revision with how its boots ended.
 public struct RevisionSummary: Sendable, Equatable {
     public var revision: StoredRevision
-    public var passed: Int
-    public var failed: Int
-    public var errors: Int
+    public var counts: OutcomeCounts
 }
 
 /// A board as its recorded boots describe it.
@@ -56,7 +54,6 @@ extension ResultStore {
         try locked { () throws(StoreError) in
             try database.transaction { () throws(StoreError) in
                 let insert = try database.prepare(BootRow.upsertSQL)
-                let insertLog = try database.prepare("INSERT OR REPLACE INTO boot_logs (boot_id, log, line_times) VALUES (?, ?, ?)")
                 let revision = try database.prepare(BootRow.insertRevisionSQL)
                 var extras = BootExtrasWriter(database: database)
                 for boot in boots {
@@ -66,15 +63,7 @@ extension ResultStore {
                     revision.reset()
                     BootRow.bindRevision(boot.record, to: revision)
                     try revision.step()
-                    try extras.write(bootID: boot.record.id, power: boot.power, tests: boot.tests)
-                    guard let log = boot.log else { continue }
-                    var transcript = ConsoleTranscript()
-                    transcript.append(log, at: 0)
-                    insertLog.reset()
-                    insertLog.bind(1, boot.record.id)
-                    insertLog.bind(2, blob: transcript.bytes)
-                    insertLog.bind(3, blob: transcript.packedLineTimes)
-                    try insertLog.step()
+                    try extras.write(boot)
                 }
             }
         }
@@ -107,24 +96,8 @@ extension ResultStore {
     /// Revisions of `tree`/`branch`, oldest first, with the outcome counts of their boots.
     public func revisionSummaries(tree: String, branch: String) throws(StoreError) -> [RevisionSummary] {
         let revisions = try revisions(tree: tree, branch: branch)
-        let counts = try locked { () throws(StoreError) -> [String: (Int, Int, Int)] in
-            let statement = try database.prepare(
-                """
-                SELECT describe, sum(status = 'pass'), sum(status = 'fail'), sum(status = 'error') FROM boots
-                WHERE tree = ? AND branch = ? AND superseded = 0 GROUP BY describe
-                """)
-            statement.bind(1, tree)
-            statement.bind(2, branch)
-            var counts: [String: (Int, Int, Int)] = [:]
-            while try statement.step() {
-                counts[statement.string(0) ?? ""] = (statement.int(1) ?? 0, statement.int(2) ?? 0, statement.int(3) ?? 0)
-            }
-            return counts
-        }
-        return revisions.map { revision in
-            let count = counts[revision.describe] ?? (0, 0, 0)
-            return RevisionSummary(revision: revision, passed: count.0, failed: count.1, errors: count.2)
-        }
+        let counts = try outcomeCounts(tree: tree, branch: branch)
+        return revisions.map { RevisionSummary(revision: $0, counts: counts[$0.describe] ?? OutcomeCounts()) }
     }
 
     /// Every board that has boots, by lab and name (from the board summary the store keeps).

@@ -62,16 +62,8 @@ public final class ResultStore: @unchecked Sendable {
                 let revision = try database.prepare(BootRow.insertRevisionSQL)
                 BootRow.bindRevision(record, to: revision)
                 try revision.step()
-                if let log {
-                    let logStatement = try database.prepare(
-                        "INSERT OR REPLACE INTO boot_logs (boot_id, log, line_times) VALUES (?, ?, ?)")
-                    logStatement.bind(1, record.id)
-                    logStatement.bind(2, blob: log.bytes)
-                    logStatement.bind(3, blob: log.packedLineTimes)
-                    try logStatement.step()
-                }
                 var extras = BootExtrasWriter(database: database)
-                try extras.write(bootID: record.id, power: power, tests: [])
+                try extras.write(bootID: record.id, log: log, power: power, tests: [])
                 if let server { _ = try queueUnlocked(bootIDs: [record.id], server: server, at: Date()) }
             }
         }

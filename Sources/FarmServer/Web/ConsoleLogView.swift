@@ -1,11 +1,12 @@
 import FarmCore
+import FarmReports
 import Foundation
 
 /// A console log prepared for the boot page: one entry per line with its number, kernel
 /// timestamp and class (fatal, warning), and the fatal lines and warnings listed for the top.
 ///
-/// Lines are cleaned of terminal control sequences and control bytes here; the template escapes
-/// what is left, so no byte of a console can become markup.
+/// Lines are cleaned of terminal escape sequences and control bytes and escaped here, so no byte
+/// of a console can become markup.
 struct ConsoleLogView {
     /// Lines shown; a longer log is cut and the page links the raw log.
     static let maximumLines = 20_000
@@ -31,30 +32,23 @@ struct ConsoleLogView {
         truncatedLines = transcript.lineCount - shown
         lines.reserveCapacity(shown)
         for index in 0..<shown {
-            let text = Self.clean(transcript.line(index))
+            let text = Self.withoutEscapeSequences(transcript.line(index))
             let (timestamp, _) = LogAnalyzer.split(text)
-            var line: [String: Any] = ["number": index + 1, "text": text]
+            var line: [String: Any] = ["number": index + 1, "text": MarkupEscaping.escape(text)]
             if let timestamp { line["timestamp"] = String(format: "%.6f", timestamp) }
             if let kind = kinds[index] { line["kind"] = kind }
             lines.append(line)
         }
     }
 
-    /// `text` without ANSI escape sequences, carriage returns or other control characters (tab kept).
+    /// `text` as page markup: terminal escape sequences removed, then control characters dropped
+    /// and `& < > " '` escaped (the template shows it as it is).
     static func clean(_ text: String) -> String {
-        var result = String.UnicodeScalarView()
-        var scalars = text.unicodeScalars.makeIterator()
-        while let scalar = scalars.next() {
-            switch scalar.value {
-            case 0x1B:
-                // CSI: ESC [ parameters final-byte; other escapes: ESC and one character.
-                guard let next = scalars.next(), next == "[" else { continue }
-                while let byte = scalars.next(), !(0x40...0x7E).contains(byte.value) {}
-            case 0x09: result.append(scalar)
-            case 0..<0x20, 0x7F, 0x80..<0xA0, 0xFFFE, 0xFFFF: continue
-            default: result.append(scalar)
-            }
-        }
-        return String(result)
+        MarkupEscaping.escape(withoutEscapeSequences(text))
+    }
+
+    static func withoutEscapeSequences(_ text: String) -> String {
+        guard text.utf8.contains(0x1B) else { return text }
+        return String(decoding: ConsoleText.removingEscapeSequences(Array(text.utf8)), as: UTF8.self)
     }
 }

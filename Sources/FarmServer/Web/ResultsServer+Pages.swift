@@ -41,7 +41,7 @@ extension ResultsServer {
             _ = try reader(request)
             let rendered = try await offload { () throws -> String in
                 let stamp = try store.changeStamp()
-                if !fresh, let kept = pages.page(key, stamp: stamp) { return kept }
+                if !fresh, let kept = pages.value(key, stamp: stamp) { return kept }
                 let (template, context) = try body()
                 let html = web.render(template, Self.withChrome(WebFormat.compact(context)))
                 pages.keep(html, key: key, stamp: stamp)
@@ -67,18 +67,12 @@ extension ResultsServer {
         return context
     }
 
-    /// `GET /static/FILE`: a file of `web/static`, by plain name only.
+    /// `GET /static/FILE`: a file of `web/static`, as read when the server started.
     func staticFile(_ name: String, web: WebAssets) throws -> Response {
-        let types = ["css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8", "svg": "image/svg+xml", "png": "image/png"]
-        guard name.first != ".", name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }),
-            let type = types[(name as NSString).pathExtension],
-            let data = FileManager.default.contents(atPath: (web.staticDirectory as NSString).appendingPathComponent(name))
-        else {
-            throw APIError.notFound(message: "no static file '\(name)'")
-        }
-        var headers: HTTPFields = [.contentType: type]
+        guard let file = web.staticFiles[name] else { throw APIError.notFound(message: "no static file '\(name)'") }
+        var headers: HTTPFields = [.contentType: file.contentType]
         headers[.cacheControl] = "max-age=300"
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: file.data)))
     }
 
     /// `GET /boots/{id}/log`: the console log as plain text, byte for byte.
@@ -111,9 +105,9 @@ extension ResultsServer {
                     Self.revisionRow(revision, counts[revision.describe] ?? OutcomeCounts())
                 },
             ])
-            if let report = try? reports.report(store: store, tree: branch.tree, branch: branch.branch, describe: nil) {
-                let seen = revisions.first?.firstSeen ?? ""
-                regressions += WebFormat.findingRows(report, kinds: ["boot", "conflict"]).map { (seen, $0) }
+            // The newest revision by name: the report needs no lookup of its own to find it.
+            if let newest = revisions.first, let report = try? report(tree: branch.tree, branch: branch.branch, describe: newest.describe) {
+                regressions += WebFormat.findingRows(report, kinds: ["boot", "conflict"]).map { (newest.firstSeen, $0) }
             }
         }
         let newest = regressions.sorted { $0.0 > $1.0 }.prefix(50).map(\.1)
@@ -140,7 +134,7 @@ extension ResultsServer {
         let tree = try parameter(request, "tree", required: true) ?? ""
         let branch = try parameter(request, "branch", required: true) ?? ""
         let describe = try parameter(request, "describe").flatMap { $0.isEmpty ? nil : $0 }
-        let report = try reports.report(store: store, tree: tree, branch: branch, describe: describe)
+        let report = try report(tree: tree, branch: branch, describe: describe)
         let current = report.revision.describe
         let all = try store.revisions(tree: tree, branch: branch)
         let position = all.lastIndex { $0.describe == current } ?? all.count - 1
@@ -251,7 +245,7 @@ extension ResultsServer {
         let branches = try store.branches()
         var rows: [[String: Any]] = []
         for candidate in branches where (tree ?? candidate.tree) == candidate.tree && (branch ?? candidate.branch) == candidate.branch {
-            let report = try reports.report(store: store, tree: candidate.tree, branch: candidate.branch, describe: describe)
+            let report = try report(tree: candidate.tree, branch: candidate.branch, describe: describe)
             rows += WebFormat.findingRows(report, kinds: kind.map { [$0] })
         }
         let trees = Set(branches.map(\.tree)).sorted()

@@ -5,8 +5,9 @@ import Mustache
 public struct WebAssets: Sendable {
     /// The parsed templates, by file name without extension.
     let library: MustacheLibrary
-    /// The folder static files are served from.
-    let staticDirectory: String
+    /// The files of `web/static` by name, with their content types (files of other types, and
+    /// hidden ones, are not served).
+    let staticFiles: [String: (contentType: String, data: Data)]
     /// The `web` folder.
     public let directory: String
 
@@ -33,7 +34,24 @@ public struct WebAssets: Sendable {
         guard missing.isEmpty else {
             throw LoadError(description: "\(templates): missing \(missing.map { "\($0).mustache" }.joined(separator: ", "))")
         }
-        return WebAssets(library: library, staticDirectory: (directory as NSString).appendingPathComponent("static"), directory: directory)
+        return WebAssets(
+            library: library, staticFiles: staticFiles(in: (directory as NSString).appendingPathComponent("static")), directory: directory)
+    }
+
+    static let contentTypes = [
+        "css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8", "svg": "image/svg+xml", "png": "image/png",
+    ]
+
+    /// The servable files directly in `folder`.
+    static func staticFiles(in folder: String) -> [String: (contentType: String, data: Data)] {
+        var files: [String: (contentType: String, data: Data)] = [:]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.first != "." {
+            guard let type = contentTypes[(name as NSString).pathExtension],
+                let data = FileManager.default.contents(atPath: (folder as NSString).appendingPathComponent(name))
+            else { continue }
+            files[name] = (type, data)
+        }
+        return files
     }
 
     /// The `web` folder to use: `explicit` if given, else the first `web` folder with templates
