@@ -67,7 +67,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "FarmReportsTests", dependencies: ["FarmReports", "FarmCore"], exclude: ["Golden"]),
+        .testTarget(name: "FarmReportsTests", dependencies: ["FarmReports", "FarmStore", "FarmCore"], exclude: ["Golden"]),
         .testTarget(
             name: "FarmServerTests",
             dependencies: [

@@ -1,4 +1,5 @@
 import FarmCore
+import FarmStore
 
 /// Finds regressions at one revision of a tree/branch from the boots of that revision and its
 /// history. Pure: no database, so every rule is tested on crafted histories.
@@ -29,27 +30,7 @@ public struct RegressionFinder: Sendable {
     }
 
     /// What the finder needs of one boot (a small copy: cells hold many of them).
-    struct Sample {
-        var id: String
-        var status: BootStatus
-        var startedAt: String
-        var reason: String
-        var bootTimeSeconds: Double?
-        var energyJoules: Double?
-        var warnings: Int
-        var kernelImageSizeBytes: Int?
-
-        init(_ record: BootRecord) {
-            id = record.id
-            status = record.status
-            startedAt = record.startedAt
-            reason = record.reason
-            bootTimeSeconds = record.bootTimeSeconds
-            energyJoules = record.energyJoules
-            warnings = record.warnings
-            kernelImageSizeBytes = record.build.kernelImageSizeBytes
-        }
-    }
+    typealias Sample = BootSample
 
     struct Cell {
         var boots: [Sample] = []
@@ -83,29 +64,59 @@ public struct RegressionFinder: Sendable {
     }
 
     /// Like `report(tree:branch:revisions:boots:)`, reading the boots from `forEachBoot` one at a
-    /// time (from a store query), so a large window is never held as records all at once.
+    /// time, so a large window is never held as records all at once (only their samples).
     public func report(
         tree: String, branch: String, revisions: [RevisionPoint], forEachBoot: ((BootRecord) -> Void) throws -> Void
     ) throws -> RegressionReport? {
-        guard let target = revisions.last else { return nil }
         let position = Dictionary(revisions.enumerated().map { ($0.element.describe, $0.offset) }, uniquingKeysWith: { first, _ in first })
+        var lines: [RegressionKey: Int] = [:]
+        var keys: [RegressionKey] = []
+        var samples: [BootSample] = []
+        try forEachBoot { boot in
+            guard let revision = position[boot.revision.describe] else { return }
+            let key = RegressionKey(boot)
+            let line =
+                lines[key]
+                ?? {
+                    keys.append(key)
+                    lines[key] = keys.count - 1
+                    return keys.count - 1
+                }()
+            samples.append(BootSample(boot, line: line, revision: revision))
+        }
+        return try report(tree: tree, branch: branch, revisions: revisions) { add in
+            for sample in samples { add(sample) }
+            return keys
+        }
+    }
+
+    /// Analyzes the samples `forEachSample` gives (a store scan: `ResultStore.forEachSample`),
+    /// whose `revision` indexes `revisions` (oldest first) and whose `line` indexes the keys it
+    /// returns.
+    public func report(
+        tree: String, branch: String, revisions: [RevisionPoint], samples forEachSample: ((BootSample) -> Void) throws -> [RegressionKey]
+    ) throws -> RegressionReport? {
+        guard let target = revisions.last else { return nil }
         let targetIndex = revisions.count - 1
         // Per key, one cell per revision of the window (a flat array: the window is small).
         let emptyRow = [Cell?](repeating: nil, count: revisions.count)
-        var cells: [RegressionKey: [Cell?]] = [:]
-        try forEachBoot { boot in
-            guard let index = position[boot.revision.describe] else { return }
-            cells[RegressionKey(boot), default: emptyRow].add(Sample(boot), at: index)
+        var rows: [[Cell?]] = []
+        let keys = try forEachSample { sample in
+            guard revisions.indices.contains(sample.revision) else { return }
+            while sample.line >= rows.count { rows.append(emptyRow) }
+            rows[sample.line].add(sample, at: sample.revision)
         }
+        while rows.count < keys.count { rows.append(emptyRow) }
         var report = RegressionReport(
             tree: tree, branch: branch, revision: target, previous: revisions.count > 1 ? revisions[revisions.count - 2] : nil,
             boots: 0, passed: 0, failed: 0, errors: 0, boards: 0,
             regressions: [], fixed: [], flaky: [], conflicts: [], offline: [], otherFailures: [])
         var boards = Set<String>()
-        var failingKeys: [RegressionKey] = []
+        var failingLines: [Int] = []
         var passingLabs: [[String]: Set<String>] = [:]
 
-        for (key, byRevision) in cells {
+        for (line, key) in keys.enumerated() {
+            let byRevision = rows[line]
             guard let current = byRevision[targetIndex] else { continue }
             for boot in current.boots {
                 report.boots += 1
@@ -154,7 +165,7 @@ public struct RegressionFinder: Sendable {
             }
 
             if outcome == .fail {
-                failingKeys.append(key)
+                failingLines.append(line)
                 let boot = current.latest(.fail)
                 // Walk back over the failure streak to the last pass.
                 var firstBad = targetIndex
@@ -203,15 +214,16 @@ public struct RegressionFinder: Sendable {
             }
         }
 
-        for key in failingKeys {
+        for line in failingLines {
+            let key = keys[line]
             let labs = passingLabs[key.buildAndType, default: []].subtracting([key.lab])
             guard !labs.isEmpty else { continue }
-            let boot = cells[key]?[targetIndex]?.latest(.fail)
+            let boot = rows[line][targetIndex]?.latest(.fail)
             report.conflicts.append(
                 Finding(kind: .conflict, key: key, firstBad: target, detail: boot?.reason ?? "", otherLabs: labs.sorted(), bootID: boot?.id)
             )
         }
-        report.regressions += kernelSizeFindings(cells: cells, targetIndex: targetIndex, revisions: revisions)
+        report.regressions += kernelSizeFindings(keys: keys, rows: rows, targetIndex: targetIndex, revisions: revisions)
         report.boards = boards.count
         let order = Finding.reportOrder
         report.regressions.sort(by: order)
@@ -284,20 +296,32 @@ public struct RegressionFinder: Sendable {
     }
 
     /// Kernel image growth per build (tree, branch, arch, defconfig, compiler).
-    private func kernelSizeFindings(cells: [RegressionKey: [Cell?]], targetIndex: Int, revisions: [RevisionPoint]) -> [Finding] {
-        var sizes: [[String]: [Int: (size: Int, key: RegressionKey, boot: String)]] = [:]
-        for (key, byRevision) in cells {
-            for (index, cell) in byRevision.enumerated() {
+    private func kernelSizeFindings(keys: [RegressionKey], rows: [[Cell?]], targetIndex: Int, revisions: [RevisionPoint]) -> [Finding] {
+        // Per build, per revision: the largest image and the key and boot that had it.
+        var builds: [[String]: Int] = [:]
+        var sizes: [[Int: (size: Int, key: RegressionKey, boot: String)]] = []
+        for (line, key) in keys.enumerated() {
+            var build: Int?
+            for (index, cell) in rows[line].enumerated() {
                 guard let cell else { continue }
                 for boot in cell.boots {
                     guard let size = boot.kernelImageSizeBytes, size > 0 else { continue }
-                    if let existing = sizes[key.build]?[index], existing.size >= size { continue }
-                    sizes[key.build, default: [:]][index] = (size, key, boot.id)
+                    let slot =
+                        build
+                        ?? builds[key.build]
+                        ?? {
+                            sizes.append([:])
+                            builds[key.build] = sizes.count - 1
+                            return sizes.count - 1
+                        }()
+                    build = slot
+                    if let existing = sizes[slot][index], existing.size >= size { continue }
+                    sizes[slot][index] = (size, key, boot.id)
                 }
             }
         }
         var findings: [Finding] = []
-        for (_, byRevision) in sizes {
+        for byRevision in sizes {
             guard let now = byRevision[targetIndex],
                 let previousIndex = byRevision.keys.filter({ $0 < targetIndex }).max(), let before = byRevision[previousIndex]
             else { continue }
@@ -314,6 +338,16 @@ public struct RegressionFinder: Sendable {
                     detail: "kernel image \(now.size) bytes, \(before.size) before (+\(Statistics.format(growth)) %)", bootID: now.boot))
         }
         return findings
+    }
+}
+
+extension BootSample {
+    /// What the finder needs of `record`, seen on line `line` at revision `revision`.
+    init(_ record: BootRecord, line: Int, revision: Int) {
+        self.init(
+            line: line, revision: revision, id: record.id, status: record.status, startedAt: record.startedAt, reason: record.reason,
+            bootTimeSeconds: record.bootTimeSeconds, energyJoules: record.energyJoules, warnings: record.warnings,
+            kernelImageSizeBytes: record.build.kernelImageSizeBytes)
     }
 }
 

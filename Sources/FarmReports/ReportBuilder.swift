@@ -51,10 +51,10 @@ public struct ReportBuilder: Sendable {
         let points = all[...targetIndex].map { RevisionPoint(describe: $0.describe, commit: $0.commit, commitTime: $0.commitTime) }
         let window = Array(points.suffix(settings.historyRevisions + 1))
         let finder = RegressionFinder(settings: settings)
-        let filter = BootFilter(tree: tree, branch: branch, describes: window.map(\.describe))
         guard
             var report = try finder.report(
-                tree: tree, branch: branch, revisions: window, forEachBoot: { body in try store.forEachBoot(filter, body) })
+                tree: tree, branch: branch, revisions: window,
+                samples: { body in try store.forEachSample(tree: tree, branch: branch, describes: window.map(\.describe), body) })
         else {
             throw ReportError.noRevisions(tree: tree, branch: branch, known: [])
         }
@@ -63,9 +63,15 @@ public struct ReportBuilder: Sendable {
         guard window.count < points.count, let oldest = window.first else { return report }
         let atEdge = report.otherFailures.filter { $0.firstBad == oldest } + report.bootRegressions.filter { $0.lastGood == nil }
         for finding in atEdge {
-            let history = try store.boots(BootFilter(tree: tree, branch: branch, lab: finding.key.lab, board: finding.key.board))
-                .filter { RegressionKey($0) == finding.key }
-            guard let full = finder.report(tree: tree, branch: branch, revisions: points, boots: history) else { continue }
+            let describes = points.map(\.describe)
+            guard
+                let full = try finder.report(
+                    tree: tree, branch: branch, revisions: points,
+                    samples: { body in
+                        try store.forEachSample(
+                            tree: tree, branch: branch, describes: describes, lab: finding.key.lab, board: finding.key.board, body)
+                    })
+            else { continue }
             if let replacement = full.bootRegressions.first(where: { $0.key == finding.key }) {
                 report.otherFailures.removeAll { $0.key == finding.key }
                 report.regressions.append(replacement)

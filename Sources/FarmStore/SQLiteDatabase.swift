@@ -135,6 +135,12 @@ final class SQLiteStatement {
         return String(cString: text)
     }
 
+    /// The text of a column without a copy; valid until the next `step` or `reset` (empty for NULL).
+    func text(_ column: Int32) -> UnsafeRawBufferPointer {
+        guard let text = sqlite3_column_text(statement, column) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: text, count: Int(sqlite3_column_bytes(statement, column)))
+    }
+
     func int(_ column: Int32) -> Int? {
         sqlite3_column_type(statement, column) == SQLITE_NULL ? nil : Int(sqlite3_column_int64(statement, column))
     }

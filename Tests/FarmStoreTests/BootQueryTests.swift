@@ -44,3 +44,49 @@ import Testing
         #expect(try store.log(bootID: "x") == nil)
     }
 }
+
+@Suite struct BootSampleScanTests {
+    @Test func samplesNameTheirKeyAndRevisionAndSkipOtherRevisions() throws {
+        let folder = try TemporaryFolder()
+        let store = try ResultStore(path: folder.file("results.sqlite"))
+        func boot(_ id: String, board: String, describe: String, status: BootStatus, arch: String = "arm64") -> BootRecord {
+            var record = ResultStoreTests.record(id, board: board, startedAt: "2026-01-01T00:00:0\(id.count)Z")
+            record.revision.describe = describe
+            record.build.arch = arch
+            record.status = status
+            record.reason = status == .pass ? "" : "reason of \(id)"
+            record.bootTimeSeconds = 1.5
+            record.build.kernelImageSizeBytes = 1000
+            return record
+        }
+        let tree = ResultStoreTests.record("z", board: "b", startedAt: "").revision.tree
+        let branch = ResultStoreTests.record("z", board: "b", startedAt: "").revision.branch
+        try store.insert(boot("a", board: "one", describe: "v1", status: .pass))
+        try store.insert(boot("bb", board: "one", describe: "v2", status: .fail))
+        try store.insert(boot("ccc", board: "two", describe: "v2", status: .error))
+        try store.insert(boot("dddd", board: "one", describe: "v2", status: .canceled, arch: "x86_64"))
+        try store.insert(boot("eeeee", board: "one", describe: "v3", status: .pass))
+        var samples: [BootSample] = []
+        let keys = try store.forEachSample(tree: tree, branch: branch, describes: ["v1", "v2"]) { samples.append($0) }
+        #expect(samples.map(\.id).sorted() == ["a", "bb", "ccc", "dddd"])
+        #expect(keys.count == 3)
+        let stored = try store.boots(BootFilter())
+        for sample in samples {
+            let key = keys[sample.line]
+            let record = try #require(stored.first { $0.id == sample.id })
+            #expect(key == RegressionKey(record))
+            #expect(sample.status == record.status)
+            #expect(sample.revision == (sample.id == "a" ? 0 : 1))
+            #expect(sample.reason == record.reason)
+            #expect(sample.bootTimeSeconds == 1.5 && sample.kernelImageSizeBytes == 1000)
+        }
+        #expect(samples.map(\.status).sorted { $0.rawValue < $1.rawValue } == [.canceled, .error, .fail, .pass])
+        // "a" and "bb" are the same key; "dddd" differs in arch only.
+        let line = { (id: String) in samples.first { $0.id == id }!.line }
+        #expect(line("a") == line("bb"))
+        #expect(line("a") != line("dddd"))
+        // One board only.
+        let two = try store.forEachSample(tree: tree, branch: branch, describes: ["v2"], board: "two") { #expect($0.id == "ccc") }
+        #expect(two.map(\.board) == ["two"])
+    }
+}

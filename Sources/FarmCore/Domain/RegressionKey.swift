@@ -1,5 +1,3 @@
-import FarmCore
-
 /// Everything that identifies a line of boots across revisions: all but the revision.
 public struct RegressionKey: Hashable, Sendable, Comparable {
     public var tree: String
@@ -10,6 +8,20 @@ public struct RegressionKey: Hashable, Sendable, Comparable {
     public var boardType: String
     public var board: String
     public var lab: String
+
+    public init(
+        tree: String, branch: String, arch: String, defconfig: String, compiler: String, boardType: String, board: String,
+        lab: String
+    ) {
+        self.tree = tree
+        self.branch = branch
+        self.arch = arch
+        self.defconfig = defconfig
+        self.compiler = compiler
+        self.boardType = boardType
+        self.board = board
+        self.lab = lab
+    }
 
     public init(_ record: BootRecord) {
         tree = record.revision.tree
@@ -32,19 +44,5 @@ public struct RegressionKey: Hashable, Sendable, Comparable {
     public static func < (lhs: RegressionKey, rhs: RegressionKey) -> Bool {
         [lhs.arch, lhs.defconfig, lhs.compiler, lhs.board, lhs.lab, lhs.boardType]
             .lexicographicallyPrecedes([rhs.arch, rhs.defconfig, rhs.compiler, rhs.board, rhs.lab, rhs.boardType])
-    }
-}
-
-/// A revision of a tree/branch, as reports name it.
-public struct RevisionPoint: Hashable, Sendable {
-    public var describe: String
-    public var commit: String
-    /// UTC ISO-8601; revisions are ordered by it.
-    public var commitTime: String?
-
-    public init(describe: String, commit: String, commitTime: String?) {
-        self.describe = describe
-        self.commit = commit
-        self.commitTime = commitTime
     }
 }
