@@ -86,12 +86,23 @@ final class SQLiteStatement {
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
+    /// Static storage for the empty text: a NULL pointer would bind NULL.
+    private static let emptyText: StaticString = ""
+
     func bind(_ index: Int32, _ value: String?) {
-        guard let value else {
+        guard var value else {
             sqlite3_bind_null(statement, index)
             return
         }
-        sqlite3_bind_text(statement, index, value, -1, Self.transient)
+        // The UTF-8 bytes in place: passing the String itself converts small strings (most
+        // columns) to a freshly allocated C string, then SQLite copies that again.
+        value.withUTF8 { bytes in
+            guard let base = bytes.baseAddress, !bytes.isEmpty else {
+                sqlite3_bind_text(statement, index, UnsafeRawPointer(Self.emptyText.utf8Start).assumingMemoryBound(to: CChar.self), 0, nil)
+                return
+            }
+            sqlite3_bind_text(statement, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(bytes.count), Self.transient)
+        }
     }
 
     func bind(_ index: Int32, _ value: Int?) {
@@ -130,9 +141,10 @@ final class SQLiteStatement {
         sqlite3_clear_bindings(statement)
     }
 
+    /// The text of a column, NUL bytes included (nil for NULL).
     func string(_ column: Int32) -> String? {
         guard let text = sqlite3_column_text(statement, column) else { return nil }
-        return String(cString: text)
+        return String(decoding: UnsafeRawBufferPointer(start: text, count: Int(sqlite3_column_bytes(statement, column))), as: UTF8.self)
     }
 
     /// The text of a column without a copy; valid until the next `step` or `reset` (empty for NULL).

@@ -38,6 +38,22 @@ import Testing
         return transcript
     }
 
+    /// Text is bound and read with its length: a NUL inside survives, and empty text is not NULL.
+    @Test func textWithNULAndEmptyTextRoundTrip() throws {
+        let folder = try TemporaryFolder()
+        let store = try ResultStore(path: folder.file("results.sqlite"))
+        var record = Self.record("nul", board: "board\u{0}two", startedAt: "2026-01-01T00:00:00Z", status: .fail)
+        record.reason = "oops\u{0}after the NUL ✓"
+        record.build.compiler = ""
+        record.finishedAt = ""
+        try store.insert(record)
+        let stored = try #require(try store.boot(id: "nul"))
+        #expect(stored.reason == record.reason)
+        #expect(stored.board == "board\u{0}two")
+        #expect(stored.build.compiler == "")
+        #expect(stored.finishedAt == "")
+    }
+
     @Test func recordAndLogRoundTripExactly() throws {
         let folder = try TemporaryFolder()
         let store = try ResultStore(path: folder.file("results.sqlite"))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A record that cannot be imported, with the line and field at fault.
 public struct ImportError: Error, Sendable, Equatable, CustomStringConvertible {
     /// 1-based line in the file.
@@ -60,26 +62,73 @@ extension BootRecord {
     static let importFieldOrder = importFields.sorted()
 
     /// The slot of a field in `importFieldOrder`. Imports run this for every field of every
-    /// line, so it looks the field up by its length, first and last byte (distinct for every
-    /// field name) and then compares once, instead of comparing against every name.
-    static func importFieldIndex(_ key: String) -> Int? {
-        let utf8 = key.utf8
-        guard let first = utf8.first, let last = utf8.last,
-            let slot = importFieldSlots[utf8.count << 16 | Int(first) << 8 | Int(last)]
-        else { return nil }
-        return importFieldOrder[slot] == key ? slot : nil
+    /// line, so it looks the field up by its first byte and length and then compares bytes,
+    /// instead of hashing or comparing against every name.
+    static func importFieldIndex(_ key: String) -> Int? { importFieldTable.slot(of: key) }
+
+    /// Field names by first byte and length.
+    struct ImportFieldTable: Sendable {
+        private let names: [[UInt8]]
+        /// Slots by (first byte, length) of each field name: a short list to compare against.
+        private let candidates: [[Int]]
+
+        init(_ order: [String]) {
+            names = order.map { Array($0.utf8) }
+            var candidates = [[Int]](repeating: [], count: 32 * 32)
+            for (slot, name) in names.enumerated() {
+                precondition(name.count < 32, "import field names are shorter than 32 bytes")
+                candidates[Int(name[0] & 0x1F) << 5 | name.count].append(slot)
+            }
+            self.candidates = candidates
+        }
+
+        func slot(of key: String) -> Int? {
+            var key = key
+            return key.withUTF8 { bytes -> Int? in
+                guard let first = bytes.first, bytes.count < 32, let base = bytes.baseAddress else { return nil }
+                for slot in candidates[Int(first & 0x1F) << 5 | bytes.count] {
+                    let equal = names[slot].withUnsafeBufferPointer { name in memcmp(name.baseAddress!, base, bytes.count) == 0 }
+                    if equal { return slot }
+                }
+                return nil
+            }
+        }
     }
 
-    /// Slot by (length, first byte, last byte) of each field name.
-    private static let importFieldSlots: [Int: Int] = {
-        var slots: [Int: Int] = [:]
-        for (slot, name) in importFieldOrder.enumerated() {
-            let utf8 = name.utf8
-            let signature = utf8.count << 16 | Int(utf8.first ?? 0) << 8 | Int(utf8.last ?? 0)
-            precondition(slots.updateValue(slot, forKey: signature) == nil, "two import fields share a signature: \(name)")
-        }
-        return slots
-    }()
+    static let importFieldTable = ImportFieldTable(importFieldOrder)
+
+    /// The slot of each field, looked up once.
+    private struct ImportSlots {
+        let id = importFieldIndex("id")!
+        let lab = importFieldIndex("lab")!
+        let board = importFieldIndex("board")!
+        let boardType = importFieldIndex("board_type")!
+        let arch = importFieldIndex("arch")!
+        let defconfig = importFieldIndex("defconfig")!
+        let compiler = importFieldIndex("compiler")!
+        let tree = importFieldIndex("tree")!
+        let branch = importFieldIndex("branch")!
+        let commit = importFieldIndex("commit")!
+        let describe = importFieldIndex("describe")!
+        let commitTime = importFieldIndex("commit_time")!
+        let startedAt = importFieldIndex("started_at")!
+        let finishedAt = importFieldIndex("finished_at")!
+        let status = importFieldIndex("status")!
+        let stage = importFieldIndex("stage")!
+        let reason = importFieldIndex("reason")!
+        let bootTime = importFieldIndex("boot_time_s")!
+        let warnings = importFieldIndex("warnings")!
+        let kernelImageSize = importFieldIndex("kernel_image_size")!
+        let energy = importFieldIndex("energy_j")!
+        let averagePower = importFieldIndex("avg_power_w")!
+        let peakPower = importFieldIndex("peak_power_w")!
+        let log = importFieldIndex("log")!
+        let stageTimes = importFieldIndex("stage_times")!
+        let power = importFieldIndex("power")!
+        let tests = importFieldIndex("tests")!
+    }
+
+    private static let importSlots = ImportSlots()
 
     /// Decodes one JSON Lines record. A record without an `id` gets one derived from what
     /// identifies the boot (lab, board, tree, branch, revision, start time), so importing the same
@@ -90,8 +139,9 @@ extension BootRecord {
         }
         // One slot per known field, filled in a single pass (no dictionary: imports run this per line).
         var slots = [JSONValue?](repeating: nil, count: importFieldOrder.count)
+        let table = importFieldTable
         for (key, value) in members {
-            guard let slot = importFieldIndex(key) else {
+            guard let slot = table.slot(of: key) else {
                 throw ImportError(
                     line: line, field: key, message: "unknown field; expected one of: \(importFields.sorted().joined(separator: ", "))")
             }
@@ -100,9 +150,11 @@ extension BootRecord {
             }
             slots[slot] = value
         }
-        func field(_ key: String) -> JSONValue? { importFieldIndex(key).flatMap { slots[$0] } }
-        func string(_ key: String, required: Bool = false) throws(ImportError) -> String? {
-            switch field(key) {
+        let slot = importSlots
+        func name(_ index: Int) -> String { importFieldOrder[index] }
+        func string(_ index: Int, required: Bool = false) throws(ImportError) -> String? {
+            let key = name(index)
+            switch slots[index] {
             case .string(let text)?:
                 if required && text.isEmpty { throw ImportError(line: line, field: key, message: "must not be empty") }
                 return text
@@ -113,8 +165,9 @@ extension BootRecord {
                 throw ImportError(line: line, field: key, message: "expected a string, found \(other.kindName)")
             }
         }
-        func number(_ key: String) throws(ImportError) -> Double? {
-            switch field(key) {
+        func number(_ index: Int) throws(ImportError) -> Double? {
+            let key = name(index)
+            switch slots[index] {
             case .number(let text)?:
                 guard let value = Double(text), value.isFinite, value >= 0 else {
                     throw ImportError(line: line, field: key, message: "expected a non-negative number, found \(text)")
@@ -126,15 +179,17 @@ extension BootRecord {
                 throw ImportError(line: line, field: key, message: "expected a number, found \(other.kindName)")
             }
         }
-        func integer(_ key: String) throws(ImportError) -> Int? {
-            guard let value = try number(key) else { return nil }
+        func integer(_ index: Int) throws(ImportError) -> Int? {
+            guard let value = try number(index) else { return nil }
+            let key = name(index)
             guard value == value.rounded(), value < 9e18 else {
                 throw ImportError(line: line, field: key, message: "expected a whole number, found \(value)")
             }
             return Int(value)
         }
-        func timestamp(_ key: String, required: Bool) throws(ImportError) -> String? {
-            guard let text = try string(key, required: required) else { return nil }
+        func timestamp(_ index: Int, required: Bool) throws(ImportError) -> String? {
+            guard let text = try string(index, required: required) else { return nil }
+            let key = name(index)
             if ISOTimestamp.isCanonical(text) { return text }
             guard let normalized = ISOTimestamp.normalize(text) else {
                 throw ImportError(
@@ -143,12 +198,12 @@ extension BootRecord {
             return normalized
         }
 
-        let statusText = try string("status", required: true) ?? ""
+        let statusText = try string(slot.status, required: true) ?? ""
         guard let status = BootStatus(rawValue: statusText) else {
             throw ImportError(line: line, field: "status", message: "expected one of pass, fail, error, canceled, found '\(statusText)'")
         }
         var stage: Stage = status == .pass ? .prompt : .power
-        if let stageText = try string("stage") {
+        if let stageText = try string(slot.stage) {
             guard let parsed = Stage(rawValue: stageText) else {
                 throw ImportError(
                     line: line, field: "stage",
@@ -157,7 +212,7 @@ extension BootRecord {
             stage = parsed
         }
         var stageTimes: [Stage: Double] = [:]
-        switch field("stage_times") {
+        switch slots[slot.stageTimes] {
         case .object(let entries)?:
             for (key, value) in entries {
                 guard let stage = Stage(rawValue: key), case .number(let text) = value, let seconds = Double(text) else {
@@ -171,40 +226,40 @@ extension BootRecord {
         case let other?:
             throw ImportError(line: line, field: "stage_times", message: "expected an object, found \(other.kindName)")
         }
-        let givenID = try string("id")
+        let givenID = try string(slot.id)
         if let givenID, givenID.isEmpty || givenID.utf8.count > 200 {
             throw ImportError(line: line, field: "id", message: "must be 1 to 200 characters")
         }
-        let tree = try string("tree", required: true) ?? ""
-        let describe = try string("describe") ?? ""
-        let commit = try string("commit") ?? ""
+        let tree = try string(slot.tree, required: true) ?? ""
+        let describe = try string(slot.describe) ?? ""
+        let commit = try string(slot.commit) ?? ""
         if describe.isEmpty && commit.isEmpty {
             throw ImportError(line: line, field: "describe", message: "missing: a record needs 'describe' or 'commit' to name its revision")
         }
-        let lab = try string("lab", required: true) ?? ""
-        let board = try string("board", required: true) ?? ""
-        let branch = try string("branch", required: true) ?? ""
-        let startedAt = try timestamp("started_at", required: true) ?? ""
+        let lab = try string(slot.lab, required: true) ?? ""
+        let board = try string(slot.board, required: true) ?? ""
+        let branch = try string(slot.branch, required: true) ?? ""
+        let startedAt = try timestamp(slot.startedAt, required: true) ?? ""
         let id = givenID ?? derivedID([lab, board, tree, branch, describe, commit, startedAt])
         let record = BootRecord(
             id: id,
             lab: lab,
             board: board,
-            boardType: try string("board_type", required: true) ?? "",
+            boardType: try string(slot.boardType, required: true) ?? "",
             revision: Revision(
                 tree: tree, branch: branch, commit: commit,
-                describe: describe.isEmpty ? commit : describe, commitTime: try timestamp("commit_time", required: false)),
+                describe: describe.isEmpty ? commit : describe, commitTime: try timestamp(slot.commitTime, required: false)),
             build: Build(
-                arch: try string("arch") ?? "", defconfig: try string("defconfig") ?? "", compiler: try string("compiler") ?? "",
-                kernelImageSizeBytes: try integer("kernel_image_size")),
+                arch: try string(slot.arch) ?? "", defconfig: try string(slot.defconfig) ?? "", compiler: try string(slot.compiler) ?? "",
+                kernelImageSizeBytes: try integer(slot.kernelImageSize)),
             startedAt: startedAt,
-            finishedAt: try timestamp("finished_at", required: false),
-            status: status, stage: stage, reason: try string("reason") ?? "",
-            bootTimeSeconds: try number("boot_time_s"), warnings: try integer("warnings") ?? 0, stageTimes: stageTimes,
-            energyJoules: try number("energy_j"), averagePowerWatts: try number("avg_power_w"), peakPowerWatts: try number("peak_power_w"))
-        let log = try string("log").map { Array($0.utf8) }
-        let power = try field("power").flatMap { value throws(ImportError) in try decodePower(value, line: line) }
-        let tests = try field("tests").map { value throws(ImportError) in try decodeTests(value, line: line) } ?? []
+            finishedAt: try timestamp(slot.finishedAt, required: false),
+            status: status, stage: stage, reason: try string(slot.reason) ?? "",
+            bootTimeSeconds: try number(slot.bootTime), warnings: try integer(slot.warnings) ?? 0, stageTimes: stageTimes,
+            energyJoules: try number(slot.energy), averagePowerWatts: try number(slot.averagePower), peakPowerWatts: try number(slot.peakPower))
+        let log = try string(slot.log).map { Array($0.utf8) }
+        let power = try slots[slot.power].flatMap { value throws(ImportError) in try decodePower(value, line: line) }
+        let tests = try slots[slot.tests].map { value throws(ImportError) in try decodeTests(value, line: line) } ?? []
         return ImportedBoot(record: record, log: log, power: power, tests: tests)
     }
 }
