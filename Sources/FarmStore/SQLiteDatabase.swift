@@ -98,10 +98,12 @@ final class SQLiteStatement {
         // columns) to a freshly allocated C string, then SQLite copies that again.
         value.withUTF8 { bytes in
             guard let base = bytes.baseAddress, !bytes.isEmpty else {
-                sqlite3_bind_text(statement, index, UnsafeRawPointer(Self.emptyText.utf8Start).assumingMemoryBound(to: CChar.self), 0, nil)
+                let empty = UnsafeRawPointer(Self.emptyText.utf8Start).assumingMemoryBound(to: CChar.self)
+                sqlite3_bind_text(statement, index, empty, 0, nil)
                 return
             }
-            sqlite3_bind_text(statement, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(bytes.count), Self.transient)
+            let text = UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self)
+            sqlite3_bind_text(statement, index, text, Int32(bytes.count), Self.transient)
         }
     }
 

@@ -87,7 +87,9 @@ extension BootRecord {
             return key.withUTF8 { bytes -> Int? in
                 guard let first = bytes.first, bytes.count < 32, let base = bytes.baseAddress else { return nil }
                 for slot in candidates[Int(first & 0x1F) << 5 | bytes.count] {
-                    let equal = names[slot].withUnsafeBufferPointer { name in memcmp(name.baseAddress!, base, bytes.count) == 0 }
+                    let equal = names[slot].withUnsafeBufferPointer { name in
+                        name.baseAddress.map { memcmp($0, base, bytes.count) == 0 } ?? false
+                    }
                     if equal { return slot }
                 }
                 return nil
@@ -99,33 +101,38 @@ extension BootRecord {
 
     /// The slot of each field, looked up once.
     private struct ImportSlots {
-        let id = importFieldIndex("id")!
-        let lab = importFieldIndex("lab")!
-        let board = importFieldIndex("board")!
-        let boardType = importFieldIndex("board_type")!
-        let arch = importFieldIndex("arch")!
-        let defconfig = importFieldIndex("defconfig")!
-        let compiler = importFieldIndex("compiler")!
-        let tree = importFieldIndex("tree")!
-        let branch = importFieldIndex("branch")!
-        let commit = importFieldIndex("commit")!
-        let describe = importFieldIndex("describe")!
-        let commitTime = importFieldIndex("commit_time")!
-        let startedAt = importFieldIndex("started_at")!
-        let finishedAt = importFieldIndex("finished_at")!
-        let status = importFieldIndex("status")!
-        let stage = importFieldIndex("stage")!
-        let reason = importFieldIndex("reason")!
-        let bootTime = importFieldIndex("boot_time_s")!
-        let warnings = importFieldIndex("warnings")!
-        let kernelImageSize = importFieldIndex("kernel_image_size")!
-        let energy = importFieldIndex("energy_j")!
-        let averagePower = importFieldIndex("avg_power_w")!
-        let peakPower = importFieldIndex("peak_power_w")!
-        let log = importFieldIndex("log")!
-        let stageTimes = importFieldIndex("stage_times")!
-        let power = importFieldIndex("power")!
-        let tests = importFieldIndex("tests")!
+        private static func slot(_ name: String) -> Int {
+            guard let slot = importFieldIndex(name) else { preconditionFailure("\(name) is not an import field") }
+            return slot
+        }
+
+        let id = Self.slot("id")
+        let lab = Self.slot("lab")
+        let board = Self.slot("board")
+        let boardType = Self.slot("board_type")
+        let arch = Self.slot("arch")
+        let defconfig = Self.slot("defconfig")
+        let compiler = Self.slot("compiler")
+        let tree = Self.slot("tree")
+        let branch = Self.slot("branch")
+        let commit = Self.slot("commit")
+        let describe = Self.slot("describe")
+        let commitTime = Self.slot("commit_time")
+        let startedAt = Self.slot("started_at")
+        let finishedAt = Self.slot("finished_at")
+        let status = Self.slot("status")
+        let stage = Self.slot("stage")
+        let reason = Self.slot("reason")
+        let bootTime = Self.slot("boot_time_s")
+        let warnings = Self.slot("warnings")
+        let kernelImageSize = Self.slot("kernel_image_size")
+        let energy = Self.slot("energy_j")
+        let averagePower = Self.slot("avg_power_w")
+        let peakPower = Self.slot("peak_power_w")
+        let log = Self.slot("log")
+        let stageTimes = Self.slot("stage_times")
+        let power = Self.slot("power")
+        let tests = Self.slot("tests")
     }
 
     private static let importSlots = ImportSlots()
@@ -250,13 +257,14 @@ extension BootRecord {
                 tree: tree, branch: branch, commit: commit,
                 describe: describe.isEmpty ? commit : describe, commitTime: try timestamp(slot.commitTime, required: false)),
             build: Build(
-                arch: try string(slot.arch) ?? "", defconfig: try string(slot.defconfig) ?? "", compiler: try string(slot.compiler) ?? "",
-                kernelImageSizeBytes: try integer(slot.kernelImageSize)),
+                arch: try string(slot.arch) ?? "", defconfig: try string(slot.defconfig) ?? "",
+                compiler: try string(slot.compiler) ?? "", kernelImageSizeBytes: try integer(slot.kernelImageSize)),
             startedAt: startedAt,
             finishedAt: try timestamp(slot.finishedAt, required: false),
             status: status, stage: stage, reason: try string(slot.reason) ?? "",
             bootTimeSeconds: try number(slot.bootTime), warnings: try integer(slot.warnings) ?? 0, stageTimes: stageTimes,
-            energyJoules: try number(slot.energy), averagePowerWatts: try number(slot.averagePower), peakPowerWatts: try number(slot.peakPower))
+            energyJoules: try number(slot.energy), averagePowerWatts: try number(slot.averagePower),
+            peakPowerWatts: try number(slot.peakPower))
         let log = try string(slot.log).map { Array($0.utf8) }
         let power = try slots[slot.power].flatMap { value throws(ImportError) in try decodePower(value, line: line) }
         let tests = try slots[slot.tests].map { value throws(ImportError) in try decodeTests(value, line: line) } ?? []
