@@ -184,8 +184,8 @@ public struct JobRunner: Sendable {
         case .numato(let device, let channel, let baud, let inverted):
             let path = try DeviceResolver.resolve(device, subsystems: ["tty"])
             return try NumatoRelayPowerSwitch(name: board.name, device: path, channel: channel, inverted: inverted, baud: baud)
-        case .hidRelay(let serial, let channel):
-            return HIDRelayPowerSwitch(serial: serial, channel: channel)
+        case .hidRelay(let relay, let channel):
+            return HIDRelayPowerSwitch(board: relay, channel: channel)
         case .pdudaemon(let server, let port, let pdu, let outlet):
             return PDUDaemonPowerSwitch(server: server, serverPort: port, pduHostname: pdu, outlet: outlet)
         case .command(let on, let off, let cycle, let timeout):

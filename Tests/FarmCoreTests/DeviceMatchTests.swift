@@ -217,7 +217,7 @@ struct DeviceMatchTests {
 
 @Suite("Devices named in lab files")
 struct LabDeviceReferenceTests {
-    func decode(_ console: String) throws -> LabConfig {
+    func decode(_ console: String, power: String = "{kind: lcus, device: relay0, channel: 1}") throws -> LabConfig {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bootfarm-devref-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("boards"), withIntermediateDirectories: true)
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -225,7 +225,7 @@ struct LabDeviceReferenceTests {
             at: source.appendingPathComponent("boards/qemu-arm64-uboot.yaml"),
             to: folder.appendingPathComponent("boards/qemu-arm64-uboot.yaml"))
         let yaml =
-            "name: t\ntftp_root: /tmp\nboards:\n  b1:\n    type: qemu-arm64-uboot\n    power: {kind: lcus, device: relay0, channel: 1}\n    console: \(console)\n"
+            "name: t\ntftp_root: /tmp\nboards:\n  b1:\n    type: qemu-arm64-uboot\n    power: \(power)\n    console: \(console)\n"
         let file = folder.appendingPathComponent("labs/lab.yaml")
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         try yaml.write(to: file, atomically: true, encoding: .utf8)
@@ -260,6 +260,37 @@ struct LabDeviceReferenceTests {
             #expect(error.message.contains("missing 'device' or 'match'"))
         } catch {
             Issue.record("unexpected error \(error)")
+        }
+    }
+
+    /// What `bootfarm lab discover` prints for a HID relay board is a lab file entry as it is.
+    @Test func aHIDRelayBoardCanBeNamedBySerialOrByUdevProperties() throws {
+        let console = "{kind: serial, device: /dev/ttyS0}"
+        let bySerial = try decode(console, power: "{kind: usb-hid-relay, serial: QAAMZ, channel: 2}")
+        #expect(bySerial.boards[0].power == .hidRelay(board: .serial("QAAMZ"), channel: 2))
+        let byPort = try decode(console, power: "{kind: usb-hid-relay, match: {ID_PATH: pci-0000:00:14.0-usb-0:1.3:1.0}, channel: 1}")
+        guard case .hidRelay(.match(let match), 1) = byPort.boards[0].power else {
+            Issue.record("expected a matched HID relay, got \(byPort.boards[0].power)")
+            return
+        }
+        #expect(match.conditions == [.init("ID_PATH", "pci-0000:00:14.0-usb-0:1.3:1.0")])
+    }
+
+    @Test func aHIDRelayBoardNamedBothWaysOrNeitherIsRejectedOnItsLine() {
+        let console = "{kind: serial, device: /dev/ttyS0}"
+        for (power, words) in [
+            ("{kind: usb-hid-relay, serial: QAAMZ, match: {ID_PATH: x}, channel: 1}", "'serial' and 'match' contradict"),
+            ("{kind: usb-hid-relay, channel: 1}", "missing 'serial'"),
+        ] {
+            do {
+                _ = try decode(console, power: power)
+                Issue.record("accepted \(power)")
+            } catch let error as ConfigError {
+                #expect(error.line == 6, "\(error)")
+                #expect(error.message.contains(words), "\(error)")
+            } catch {
+                Issue.record("unexpected error \(error)")
+            }
         }
     }
 }

@@ -31,4 +31,17 @@ struct DeviceResolverTests {
             try DeviceResolver.resolve(.match(match), subsystems: ["tty"], discovery: discovery)
         }
     }
+
+    /// The rule `bootfarm lab discover` prints for the relay board (its hidraw node's port) finds
+    /// the board's USB address; so does a rule on the USB device itself.
+    @Test func aRelayBoardMatchFindsItsBusAndAddress() throws {
+        let report = try discovery.discover()
+        let relay = try #require(report.found.first { $0.kind == .relayBoard })
+        #expect(try DeviceResolver.usbAddress(ofRelay: relay.match, discovery: discovery) == .usb(bus: 1, address: 5))
+        let byVendor = DeviceMatch([.init("ID_VENDOR_ID", "16c0"), .init("ID_MODEL_ID", "05df")])
+        #expect(try DeviceResolver.usbAddress(ofRelay: byVendor, discovery: discovery) == .usb(bus: 1, address: 5))
+        #expect(throws: DeviceMatchError.self) {
+            try DeviceResolver.usbAddress(ofRelay: DeviceMatch([.init("ID_PATH", "pci-0000:00:14.0-usb-0:9")]), discovery: discovery)
+        }
+    }
 }

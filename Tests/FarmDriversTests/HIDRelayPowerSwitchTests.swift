@@ -1,3 +1,4 @@
+import FarmCore
 import FarmDrivers
 import Foundation
 import Testing
@@ -19,6 +20,30 @@ import Testing
         #expect(HIDRelayPowerSwitch.channelCount(product: "Keyboard") == nil)
         #expect(LibUSBHIDTransport.vendorID == 0x16C0)
         #expect(LibUSBHIDTransport.productID == 0x05DF)
+    }
+
+    /// A board named by a udev match is looked up each time it is opened and opened at that
+    /// USB address; a lookup that fails is the switch's error, with nothing sent.
+    @Test func aBoardNamedByAMatchIsOpenedAtTheAddressItsLookupFinds() async throws {
+        let board = RecordingHIDRelayTransport(serial: "00000", product: "USBRelay2")
+        let match = DeviceMatch([.init("ID_PATH", "pci-0000:00:14.0-usb-0:1.3:1.0")])
+        let lookups = Counter()
+        let power = HIDRelayPowerSwitch(board: .match(match), channel: 2, transport: board) { rule in
+            #expect(rule == match)
+            lookups.increment()
+            return .usb(bus: 1, address: 9)
+        }
+        try await power.on()
+        #expect(try await power.state() == .on)
+        #expect(board.calls.filter { $0.hasPrefix("open") } == ["open on bus 1 address 9", "open on bus 1 address 9"])
+        #expect(board.sentReports == [Self.on2])
+        #expect(lookups.value == 2)
+
+        let gone = HIDRelayPowerSwitch(board: .match(match), channel: 2, transport: board) { _ in
+            throw DeviceMatchError.noMatch(rule: "\(match)", location: nil, checked: 3, nearest: nil)
+        }
+        await #expect(throws: DeviceMatchError.self) { try await gone.off() }
+        #expect(board.sentReports == [Self.on2])
     }
 
     @Test func onSendsTheOnReportAndTheBoardReadsBackOn() async throws {
@@ -118,13 +143,16 @@ import Testing
         // Whatever is plugged in here, enumerating must not crash.
         let boards = try transport.boards()
         #expect(!boards.contains { $0.serial == "BFNONE" })
-        let error = #expect(throws: PowerError.self) { try transport.open(serial: "BFNONE") }
+        let error = #expect(throws: PowerError.self) { try transport.open(.serial("BFNONE")) }
         guard case .unexpectedAnswer(let what, let answer)? = error else {
             Issue.record("expected PowerError.unexpectedAnswer, got \(String(describing: error))")
             return
         }
         #expect(what == "USB relay board BFNONE")
         #expect(answer.hasPrefix("no relay board with serial BFNONE"))
+        // No USB bus has address 0 in use: a board wanted there is not found, and nothing is opened.
+        let nowhere = #expect(throws: PowerError.self) { try transport.open(.usb(bus: 1, address: 0)) }
+        #expect(nowhere.map { "\($0)".contains("no relay board at bus 1 address 0") } == true)
         if boards.isEmpty { #expect(answer.contains("no USB HID relay board found")) }
         // Nothing is open: reading fails cleanly, closing is harmless.
         #expect(throws: PowerError.self) { try transport.getFeatureReport(length: 8) }
@@ -162,16 +190,33 @@ final class RecordingHIDRelayTransport: HIDRelayTransport, @unchecked Sendable {
     /// Opens not yet closed.
     var openCount: Int { lock.withLock { opened } }
 
-    func open(serial wanted: String) throws -> String {
+    /// Where the fake board sits on the USB bus.
+    var usbAddress = (bus: 1, address: 9)
+
+    func open(_ board: HIDRelayAddress) throws -> String {
         try lock.withLock {
-            log.append("open \(wanted)")
-            guard wanted == serial else {
-                throw PowerError.unexpectedAnswer(
-                    what: "USB relay board \(wanted)", answer: "no relay board with serial \(wanted); found \(serial) (\(product))")
+            log.append("open \(board)")
+            switch board {
+            case .usb(let bus, let address):
+                guard (bus, address) == usbAddress else {
+                    throw PowerError.unexpectedAnswer(
+                        what: "USB relay board \(board)", answer: "no relay board at bus \(bus) address \(address)")
+                }
+                opened += 1
+                return product
+            case .serial(let wanted):
+                return try openSerial(wanted)
             }
-            opened += 1
-            return product
         }
+    }
+
+    private func openSerial(_ wanted: String) throws -> String {
+        guard wanted == serial else {
+            throw PowerError.unexpectedAnswer(
+                what: "USB relay board \(wanted)", answer: "no relay board with serial \(wanted); found \(serial) (\(product))")
+        }
+        opened += 1
+        return product
     }
 
     func getFeatureReport(length: Int) throws -> [UInt8] {
@@ -209,4 +254,12 @@ final class RecordingHIDRelayTransport: HIDRelayTransport, @unchecked Sendable {
             opened = max(0, opened - 1)
         }
     }
+}
+
+/// A count shared with a `@Sendable` closure.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func increment() { lock.withLock { count += 1 } }
 }

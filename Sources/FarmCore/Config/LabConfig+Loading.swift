@@ -128,10 +128,20 @@ extension LabConfig {
             try map.finish()
             return .numato(device: device, channel: channel, baud: baud, inverted: inverted)
         case "usb-hid-relay":
-            let serial = try map.required("serial").nonEmptyString()
+            let board: HIDRelayBoard
+            switch (map.optional("serial"), map.optional("match")) {
+            case (let serialNode?, nil): board = .serial(try serialNode.nonEmptyString())
+            case (nil, let matchNode?): board = .match(try DeviceMatch.decode(matchNode))
+            case (_?, let matchNode?):
+                throw matchNode.error("'serial' and 'match' contradict each other; name the relay board one way")
+            case (nil, nil):
+                throw map.node.error(
+                    "missing 'serial' (the board's 5-character serial) or 'match' (udev properties, as 'bootfarm lab discover' prints them)"
+                )
+            }
             let channel = try channelNumber(map, in: 1...8, kind: kind)
             try map.finish()
-            return .hidRelay(serial: serial, channel: channel)
+            return .hidRelay(board: board, channel: channel)
         case "pdudaemon":
             let server = try map.optional("server")?.nonEmptyString() ?? "127.0.0.1"
             let portNode = map.optional("port")

@@ -69,6 +69,22 @@ public struct BoardConfig: Sendable {
     }
 }
 
+/// How a lab file names a USB HID relay board.
+public enum HIDRelayBoard: Sendable, Equatable, CustomStringConvertible {
+    /// The serial its feature report carries (5 characters, such as `QAAMZ`).
+    case serial(String)
+    /// The udev properties of the board or of its hidraw node (its hub port, for boards that
+    /// share a serial), as `bootfarm lab discover` prints them.
+    case match(DeviceMatch)
+
+    public var description: String {
+        switch self {
+        case .serial(let serial): "serial \(serial)"
+        case .match(let match): "match \(match)"
+        }
+    }
+}
+
 /// What switches a board's power.
 public enum PowerResource: Sendable, Equatable {
     /// The board is a QEMU process: on starts it, off stops it.
@@ -77,8 +93,8 @@ public enum PowerResource: Sendable, Equatable {
     case lcus(device: DeviceReference, channel: Int, inverted: Bool)
     /// A Numato USB relay module (text commands), channel 0-31.
     case numato(device: DeviceReference, channel: Int, baud: Int, inverted: Bool)
-    /// A dcttech-style USB HID relay board chosen by its serial, channel 1-8.
-    case hidRelay(serial: String, channel: Int)
+    /// A dcttech-style USB HID relay board chosen by its serial or by udev properties, channel 1-8.
+    case hidRelay(board: HIDRelayBoard, channel: Int)
     /// An outlet of a PDU driven through pdudaemon's HTTP API.
     case pdudaemon(server: String, port: Int, pdu: String, outlet: Int)
     /// Shell commands, as LAVA device dictionaries give them.

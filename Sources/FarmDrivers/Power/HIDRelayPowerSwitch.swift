@@ -1,13 +1,30 @@
+import FarmCore
 import Foundation
 
-/// Feature-report access to one USB HID relay board, found by the serial number its reports carry.
+/// Which USB HID relay board to open.
+public enum HIDRelayAddress: Sendable, Equatable, CustomStringConvertible {
+    /// The board whose feature report carries this serial.
+    case serial(String)
+    /// The board at this USB bus number and device address, looked up from a udev match just
+    /// before it is opened (the address changes when the board is plugged again).
+    case usb(bus: Int, address: Int)
+
+    public var description: String {
+        switch self {
+        case .serial(let serial): serial
+        case .usb(let bus, let address): "on bus \(bus) address \(address)"
+        }
+    }
+}
+
+/// Feature-report access to one USB HID relay board.
 ///
 /// Calls block for at most the transport's USB timeout; a switch opens the board, exchanges a few
 /// reports and closes it within one operation.
 public protocol HIDRelayTransport: Sendable {
-    /// Opens the relay board whose feature report carries `serial` and returns its USB product
-    /// string (`USBRelay2` for a two-channel board).
-    func open(serial: String) throws -> String
+    /// Opens the relay board `board` and returns its USB product string (`USBRelay2` for a
+    /// two-channel board).
+    func open(_ board: HIDRelayAddress) throws -> String
     /// Reads feature report 0 of the open board: `length` bytes (8 for dcttech boards).
     func getFeatureReport(length: Int) throws -> [UInt8]
     /// Writes feature report 0 of the open board.
@@ -17,14 +34,15 @@ public protocol HIDRelayTransport: Sendable {
 }
 
 /// One channel of a dcttech-style USB HID relay board (VID 0x16C0, PID 0x05DF, product string
-/// `USBRelayN` for N channels), found by the board's 5-character serial, never by USB bus address.
+/// `USBRelayN` for N channels), found by the board's 5-character serial or by a udev match (its
+/// hub port, for boards that share a serial), never by a bus address written in a lab file.
 ///
 /// The board's 8-byte feature report holds the serial in bytes 0–4 and the channels' state in
 /// byte 7 (bit n−1 set: channel n on). Writing `[0xFF, n, 0, …]` switches channel n on,
 /// `[0xFD, n, 0, …]` off. Every switch is read back and checked.
 public struct HIDRelayPowerSwitch: PowerSwitch {
-    /// The board's serial (bytes 0–4 of its feature report), such as `QAAMZ`.
-    public let serial: String
+    /// The board: its serial (bytes 0–4 of its feature report, such as `QAAMZ`) or a udev match.
+    public let board: HIDRelayBoard
     /// The relay channel the board is wired to, from 1.
     public let channel: Int
     /// How reports reach the board.
@@ -32,14 +50,25 @@ public struct HIDRelayPowerSwitch: PowerSwitch {
     /// Seconds between off and on in `cycle()`. Default 1.
     public var cycleDelaySeconds: Double
 
-    /// A switch for `channel` of the board with `serial`, reached through `transport` (libusb).
+    /// Finds the USB address of a board named by a udev match, each time it is opened.
+    public let locate: @Sendable (DeviceMatch) throws -> HIDRelayAddress
+
+    /// A switch for `channel` of `board`, reached through `transport` (libusb); a board named by
+    /// a udev match is looked up with `locate` (libudev, or sysfs) each time it is opened.
     public init(
-        serial: String, channel: Int, transport: any HIDRelayTransport = LibUSBHIDTransport(), cycleDelaySeconds: Double = 1
+        board: HIDRelayBoard, channel: Int, transport: any HIDRelayTransport = LibUSBHIDTransport(), cycleDelaySeconds: Double = 1,
+        locate: @escaping @Sendable (DeviceMatch) throws -> HIDRelayAddress = { try DeviceResolver.usbAddress(ofRelay: $0) }
     ) {
-        self.serial = serial
+        self.board = board
         self.channel = channel
         self.transport = transport
         self.cycleDelaySeconds = cycleDelaySeconds
+        self.locate = locate
+    }
+
+    /// A switch for `channel` of the board with `serial`.
+    public init(serial: String, channel: Int, transport: any HIDRelayTransport = LibUSBHIDTransport(), cycleDelaySeconds: Double = 1) {
+        self.init(board: .serial(serial), channel: channel, transport: transport, cycleDelaySeconds: cycleDelaySeconds)
     }
 
     /// Length of a dcttech board's feature report, in bytes.
@@ -86,7 +115,12 @@ public struct HIDRelayPowerSwitch: PowerSwitch {
         try withBoard { Self.isOn(channel, in: try readReport()) } ? .on : .off
     }
 
-    private var boardName: String { "USB relay board \(serial) channel \(channel)" }
+    private var boardName: String {
+        switch board {
+        case .serial(let serial): "USB relay board \(serial) channel \(channel)"
+        case .match(let match): "USB relay board \(match) channel \(channel)"
+        }
+    }
 
     private func setChannel(on: Bool) throws {
         try withBoard {
@@ -104,7 +138,12 @@ public struct HIDRelayPowerSwitch: PowerSwitch {
     private func withBoard<Result>(_ body: () throws -> Result) throws -> Result {
         Self.boardAccess.lock()
         defer { Self.boardAccess.unlock() }
-        let product = try transport.open(serial: serial)
+        let address: HIDRelayAddress
+        switch board {
+        case .serial(let serial): address = .serial(serial)
+        case .match(let match): address = try locate(match)
+        }
+        let product = try transport.open(address)
         defer { transport.close() }
         guard let channels = Self.channelCount(product: product) else {
             throw PowerError.unexpectedAnswer(what: boardName, answer: "product string \"\(product)\" is not USBRelay1…USBRelay8")

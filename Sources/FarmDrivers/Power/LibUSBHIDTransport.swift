@@ -3,10 +3,11 @@ import Foundation
 
 /// Reaches dcttech-style USB HID relay boards through libusb control transfers on endpoint 0.
 ///
-/// `open(serial:)` enumerates every device with VID 0x16C0 and PID 0x05DF whose product string
-/// starts with `USBRelay`, detaches the kernel's HID driver from interface 0 (libusb reattaches it
-/// on close), claims the interface, reads each board's feature report and keeps the one whose
-/// serial matches. Boards are never chosen by bus number or address: those change with the port.
+/// `open(_:)` enumerates every device with VID 0x16C0 and PID 0x05DF whose product string starts
+/// with `USBRelay`, detaches the kernel's HID driver from interface 0 (libusb reattaches it on
+/// close), claims the interface, reads each board's feature report and keeps the one whose serial
+/// matches, or the one at the bus address a udev match found just before. Lab files never give
+/// bus addresses: those change when a board is plugged again.
 public final class LibUSBHIDTransport: HIDRelayTransport, @unchecked Sendable {
     /// USB vendor id of dcttech relay boards (V-USB's shared id).
     public static let vendorID: UInt16 = 0x16C0
@@ -42,18 +43,22 @@ public final class LibUSBHIDTransport: HIDRelayTransport, @unchecked Sendable {
     public func boards() throws -> [Board] {
         let context = try Self.makeContext(what: "USB relay boards")
         defer { libusb_exit(context) }
-        return scan(context: context, serial: nil).boards
+        return scan(context: context, want: nil).boards
     }
 
-    public func open(serial: String) throws -> String {
+    public func open(_ board: HIDRelayAddress) throws -> String {
         try lock.withLock {
             closeLocked()
-            let what = "USB relay board \(serial)"
+            let what = "USB relay board \(board)"
             let context = try Self.makeContext(what: what)
-            let scanned = scan(context: context, serial: serial)
+            let scanned = scan(context: context, want: board)
             guard let match = scanned.match else {
                 libusb_exit(context)
-                var answer = "no relay board with serial \(serial)"
+                var answer: String
+                switch board {
+                case .serial(let serial): answer = "no relay board with serial \(serial)"
+                case .usb(let bus, let address): answer = "no relay board at bus \(bus) address \(address)"
+                }
                 let seen = scanned.boards.map { "\($0.serial) (\($0.product))" }
                 answer += seen.isEmpty ? "; no USB HID relay board found" : "; found \(seen.joined(separator: ", "))"
                 if !scanned.problems.isEmpty {
@@ -113,8 +118,8 @@ public final class LibUSBHIDTransport: HIDRelayTransport, @unchecked Sendable {
         return context
     }
 
-    /// Enumerates relay boards; when `serial` is given, the matching board stays open and claimed.
-    private func scan(context: OpaquePointer, serial: String?) -> (
+    /// Enumerates relay boards; when `want` is given, the board it names stays open and claimed.
+    private func scan(context: OpaquePointer, want: HIDRelayAddress?) -> (
         boards: [Board], match: (handle: OpaquePointer, product: String)?, problems: [String]
     ) {
         var boards: [Board] = []
@@ -132,8 +137,11 @@ public final class LibUSBHIDTransport: HIDRelayTransport, @unchecked Sendable {
             guard libusb_get_device_descriptor(device, &descriptor) == 0,
                 descriptor.idVendor == Self.vendorID, descriptor.idProduct == Self.productID
             else { continue }
-            // Bus and address only label a device that could not be read; boards match by serial.
-            let label = "bus \(libusb_get_bus_number(device)) device \(libusb_get_device_address(device))"
+            let bus = Int(libusb_get_bus_number(device))
+            let address = Int(libusb_get_device_address(device))
+            // A board wanted at one address: the others are not opened.
+            if case .usb(let wantedBus, let wantedAddress) = want, (bus, address) != (wantedBus, wantedAddress) { continue }
+            let label = "bus \(bus) device \(address)"
             var opened: OpaquePointer?
             let status = libusb_open(device, &opened)
             guard status == 0, let handle = opened else {
@@ -154,7 +162,13 @@ public final class LibUSBHIDTransport: HIDRelayTransport, @unchecked Sendable {
                     handle, length: HIDRelayPowerSwitch.reportLength, timeoutMilliseconds: transferTimeoutMilliseconds)
                 let board = Board(serial: HIDRelayPowerSwitch.serial(in: report), product: product, stateBits: report[7])
                 boards.append(board)
-                if match == nil, let serial, board.serial == serial {
+                let wanted: Bool
+                switch want {
+                case .serial(let serial)?: wanted = board.serial == serial
+                case .usb?: wanted = true
+                case nil: wanted = false
+                }
+                if match == nil, wanted {
                     match = (handle, product)
                 } else {
                     libusb_release_interface(handle, 0)
