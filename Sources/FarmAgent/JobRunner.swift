@@ -16,6 +16,10 @@ public struct JobRunner: Sendable {
     /// How long a serial console may vanish (USB re-enumeration) before the boot is an
     /// infrastructure error, in seconds; 0 treats a vanished console as closed at once.
     public var consoleReturnSeconds: Double = 10
+    /// The threads that read the board's power meter; nil gives the meter threads of its own.
+    /// An agent gives all its boards one, so that meters of the same rate are read in one
+    /// wake-up instead of one each.
+    public var samplingThread: PowerSamplingThread?
 
     public init(lab: String, board: BoardConfig, job: BootJob) {
         self.lab = lab
@@ -42,11 +46,7 @@ public struct JobRunner: Sendable {
             let prepared = try prepare(id: id, workDirectory: workDirectory)
             stagedFolder = prepared.stagedFolder
             power = prepared.power
-            if let meter = board.meter {
-                sampler = try PowerSampler(
-                    meter: try Self.powerMeter(meter), clock: clock, rateHz: meter.rateHz,
-                    voltageAndCurrentRateHz: meter.voltageAndCurrentRateHz)
-            }
+            if let meter = board.meter { sampler = try Self.sampler(for: meter, clock: clock, thread: samplingThread) }
             let opened = try await powerOn(prepared.power, clock: clock, progress: progress, afterClockStart: { sampler?.start() })
             console = opened
             verdict = try await drive(opened, prepared: prepared, clock: clock, analyzer: &analyzer, progress: progress)
@@ -194,6 +194,13 @@ public struct JobRunner: Sendable {
     }
 
     /// Powers the board on with its console attached first, so no output is lost.
+    /// A sampler of `meter` stamping with `clock`, on `thread` (nil: threads of its own).
+    static func sampler(for meter: MeterResource, clock: BootClock, thread: PowerSamplingThread?) throws -> PowerSampler {
+        try PowerSampler(
+            meter: try powerMeter(meter), clock: clock, rateHz: meter.rateHz, voltageAndCurrentRateHz: meter.voltageAndCurrentRateHz,
+            thread: thread)
+    }
+
     /// The driver of a board's power meter.
     static func powerMeter(_ meter: MeterResource) throws -> any PowerMeter {
         switch meter.kind {

@@ -37,6 +37,8 @@ public final class LabAgent: @unchecked Sendable {
     /// Uploads the lab's boots to its results server in the background, if it has one.
     public let uploader: OutboxUploader?
     public var logger = Logger(label: "bootfarm.agent")
+    /// The threads that read every board's power meter (they run only while a metered boot does).
+    public let samplingThread = PowerSamplingThread(name: "bootfarm power")
     private let onEvent: @Sendable (AgentEvent) -> Void
     private let inbox: AsyncStream<Inbox>
     private let inboxInput: AsyncStream<Inbox>.Continuation
@@ -256,9 +258,10 @@ public final class LabAgent: @unchecked Sendable {
         let cache = ArtifactCache(folder: options.cacheFolder)
         let settings = lab.agent
         let onEvent = onEvent
+        let samplingThread = samplingThread
         let task = Task { [inboxInput] in
             let result = await Self.execute(
-                spec, lab: labName, board: board, cache: cache, settings: settings,
+                spec, lab: labName, board: board, cache: cache, settings: settings, samplingThread: samplingThread,
                 progress: { onEvent(.progress(board: board.name, jobID: jobID, $0)) })
             inboxInput.yield(.finished(board: board.name, result: result))
         }
@@ -268,7 +271,7 @@ public final class LabAgent: @unchecked Sendable {
     /// Fetches the job's files and boots it, within its overall timeout. Never throws.
     static func execute(
         _ spec: JobSpec, lab: String, board: BoardConfig, cache: ArtifactCache, settings: AgentSettings,
-        progress: @escaping @Sendable (BootProgress) -> Void
+        samplingThread: PowerSamplingThread? = nil, progress: @escaping @Sendable (BootProgress) -> Void
     ) async -> BootResult {
         let kernel: String
         let ramdisk: String?
@@ -286,6 +289,7 @@ public final class LabAgent: @unchecked Sendable {
             timeouts: spec.stageTimeouts, revision: spec.revision, build: spec.build, tests: spec.tests)
         var runner = JobRunner(lab: lab, board: board, job: job)
         runner.consoleReturnSeconds = settings.consoleReturnSeconds
+        runner.samplingThread = samplingThread
         let boot = Task { await runner.run(progress: progress) }
         let timedOut = Flag()
         let timeout = spec.timeoutSeconds

@@ -40,7 +40,8 @@ public final class PowerSampler: Sendable {
     let periodNanoseconds: Int64
     /// Ticks from one reading of voltage and current to the next; 0 for never.
     let fullReadingIntervalTicks: Int64
-    private let thread: PowerSamplingThread
+    /// The threads that read the meter.
+    public let thread: PowerSamplingThread
     private let recording = Mutex(Recording())
     /// The result, once `stop()` made it; its lock also keeps two `stop()` calls apart.
     private let result = Mutex<PowerSamplingResult?>(nil)
