@@ -268,17 +268,9 @@ final class ImportParser: @unchecked Sendable {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             batch.lines += 1
             do {
-                let value: JSONValue
-                do {
-                    value = try JSONParser.parse(buffer: line)
-                } catch {
-                    throw ImportError(line: lineNumber, field: "", message: "not valid JSON: \(error)")
-                }
-                batch.records.append(try BootRecord.decodeImport(value, line: lineNumber))
-            } catch let error as ImportError {
-                batch.errors.append(error)
+                batch.records.append(try BootRecord.decodeImport(bytes: line, line: lineNumber))
             } catch {
-                batch.errors.append(ImportError(line: lineNumber, field: "", message: "\(error)"))
+                batch.errors.append(error)
             }
         }
         return batch

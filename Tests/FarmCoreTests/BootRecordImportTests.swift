@@ -95,4 +95,46 @@ struct BootRecordImportTests {
         #expect(line.contains(#"\u0001\u007f"#))
         #expect(try decode(line).record.reason == record.reason)
     }
+
+    /// Lines the byte-level path takes and lines it hands to the ordinary parser decode alike,
+    /// and every bad line gets the ordinary parser's error.
+    @Test(arguments: [
+        minimal,
+        minimal.replacingOccurrences(of: "}", with: #","stage_times":{"kernel":1.5},"tests":[{"name":"t","result":"pass"}]}"#),
+        minimal.replacingOccurrences(of: #""lab":"l""#, with: #""l\u0061b":"l""#),
+        " \t" + minimal + "  ",
+        minimal.replacingOccurrences(of: "}", with: #","reason":"a \"quoted\" é"}"#),
+        minimal.replacingOccurrences(of: "}", with: #","colour":"red"}"#),
+        minimal.replacingOccurrences(of: "}", with: #","colour":"red","#),
+        minimal.replacingOccurrences(of: "}", with: #","lab":"again"}"#),
+        minimal.replacingOccurrences(of: "}", with: #","boot_time_s":01}"#),
+        minimal + "x",
+        "[1, 2]",
+        "{}",
+    ])
+    func bytesAndParsedValuesDecodeAlike(_ json: String) {
+        let bytes = Array(json.utf8)
+        let direct = Result { () throws(ImportError) in
+            try bytes.withUnsafeBufferPointer { buffer throws(ImportError) in try BootRecord.decodeImport(bytes: buffer, line: 7) }
+        }
+        let parsed = Result { () throws(ImportError) in
+            let value: JSONValue
+            do {
+                value = try JSONParser.parse(bytes)
+            } catch {
+                throw ImportError(line: 7, field: "", message: "not valid JSON: \(error)")
+            }
+            return try BootRecord.decodeImport(value, line: 7)
+        }
+        switch (direct, parsed) {
+        case (.success(let direct), .success(let parsed)):
+            #expect(direct.record == parsed.record)
+            #expect(direct.tests == parsed.tests)
+            #expect(direct.record.stageTimes == parsed.record.stageTimes)
+        case (.failure(let direct), .failure(let parsed)):
+            #expect(direct == parsed)
+        default:
+            Issue.record("decoded differently: \(direct) and \(parsed)")
+        }
+    }
 }

@@ -84,16 +84,19 @@ extension BootRecord {
 
         func slot(of key: String) -> Int? {
             var key = key
-            return key.withUTF8 { bytes -> Int? in
-                guard let first = bytes.first, bytes.count < 32, let base = bytes.baseAddress else { return nil }
-                for slot in candidates[Int(first & 0x1F) << 5 | bytes.count] {
-                    let equal = names[slot].withUnsafeBufferPointer { name in
-                        name.baseAddress.map { memcmp($0, base, bytes.count) == 0 } ?? false
-                    }
-                    if equal { return slot }
+            return key.withUTF8 { slot(of: $0) }
+        }
+
+        /// The slot of the field named by `bytes` (UTF-8), if it is one.
+        func slot(of bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+            guard let first = bytes.first, bytes.count < 32, let base = bytes.baseAddress else { return nil }
+            for slot in candidates[Int(first & 0x1F) << 5 | bytes.count] {
+                let equal = names[slot].withUnsafeBufferPointer { name in
+                    name.baseAddress.map { memcmp($0, base, bytes.count) == 0 } ?? false
                 }
-                return nil
+                if equal { return slot }
             }
+            return nil
         }
     }
 
@@ -157,6 +160,29 @@ extension BootRecord {
             }
             slots[slot] = value
         }
+        return try decodeImport(slots: slots, line: line)
+    }
+
+    /// Decodes one JSON Lines record from its bytes. A well-formed object of known fields goes
+    /// straight into the field slots, its names never made into strings; anything else is parsed
+    /// the ordinary way, so errors read the same either way.
+    public static func decodeImport(bytes: UnsafeBufferPointer<UInt8>, line: Int) throws(ImportError) -> ImportedBoot {
+        var slots = [JSONValue?](repeating: nil, count: importFieldOrder.count)
+        let table = importFieldTable
+        if JSONParser.parseObject(buffer: bytes, into: &slots, slot: { table.slot(of: $0) }) {
+            return try decodeImport(slots: slots, line: line)
+        }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(buffer: bytes)
+        } catch {
+            throw ImportError(line: line, field: "", message: "not valid JSON: \(error)")
+        }
+        return try decodeImport(value, line: line)
+    }
+
+    /// Decodes a record whose fields are in `slots`, by their place in `importFieldOrder`.
+    private static func decodeImport(slots: [JSONValue?], line: Int) throws(ImportError) -> ImportedBoot {
         let slot = importSlots
         func name(_ index: Int) -> String { importFieldOrder[index] }
         func string(_ index: Int, required: Bool = false) throws(ImportError) -> String? {

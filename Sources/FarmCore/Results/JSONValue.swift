@@ -61,7 +61,62 @@ public struct JSONParser {
         return try parser.parseDocument()
     }
 
+    /// Parses `buffer`, one JSON object, into `slots`: the value of each field goes to the slot
+    /// `slot` gives its name (as bytes, so names never become strings). Returns false when the
+    /// text is anything else (not an object, a syntax error, a name `slot` does not know, a name
+    /// given twice, a name with escapes); `slots` is then unspecified and the caller parses the
+    /// text the ordinary way, which says what is wrong.
+    public static func parseObject(
+        buffer: UnsafeBufferPointer<UInt8>, into slots: inout [JSONValue?], slot: (UnsafeBufferPointer<UInt8>) -> Int?
+    ) -> Bool {
+        var parser = JSONParser(bytes: buffer)
+        return (try? parser.parseSlots(&slots, slot: slot)) ?? false
+    }
+
     private init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    private mutating func parseSlots(_ slots: inout [JSONValue?], slot: (UnsafeBufferPointer<UInt8>) -> Int?) throws(JSONSyntaxError)
+        -> Bool
+    {
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { return false }
+        depth += 1
+        index += 1
+        skipSpace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+        } else {
+            while true {
+                skipSpace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return false }
+                let start = index + 1
+                var quote = start
+                while quote < bytes.count, bytes[quote] != UInt8(ascii: "\""), bytes[quote] != UInt8(ascii: "\\") { quote += 1 }
+                // A name with escapes is left to the ordinary parser.
+                guard quote < bytes.count, bytes[quote] == UInt8(ascii: "\""),
+                    let position = slot(UnsafeBufferPointer(rebasing: bytes[start..<quote])), slots[position] == nil
+                else { return false }
+                index = quote + 1
+                skipSpace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return false }
+                index += 1
+                skipSpace()
+                slots[position] = try parseValue()
+                skipSpace()
+                guard index < bytes.count else { return false }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                } else if bytes[index] == UInt8(ascii: "}") {
+                    index += 1
+                    break
+                } else {
+                    return false
+                }
+            }
+        }
+        skipSpace()
+        return index == bytes.count
+    }
 
     private mutating func parseDocument() throws(JSONSyntaxError) -> JSONValue {
         skipSpace()
