@@ -39,7 +39,7 @@ public struct JobRunner: Sendable {
         var power: (any PowerSwitch)?
         var console: (any Console)?
         var stagedFolder: String?
-        var sampler: PowerSampler?
+        var sampler: (any PowerRecorder)?
         var tests: [TestCase] = []
 
         do {
@@ -194,9 +194,15 @@ public struct JobRunner: Sendable {
     }
 
     /// Powers the board on with its console attached first, so no output is lost.
-    /// A sampler of `meter` stamping with `clock`, on `thread` (nil: threads of its own).
-    static func sampler(for meter: MeterResource, clock: BootClock, thread: PowerSamplingThread?) throws -> PowerSampler {
-        try PowerSampler(
+    /// What records `meter`, stamping with `clock`: the device's own buffer for a buffered IIO
+    /// meter, else a sampler on `thread` (nil: threads of its own).
+    static func sampler(for meter: MeterResource, clock: BootClock, thread: PowerSamplingThread?) throws -> any PowerRecorder {
+        if meter.buffered {
+            return try IIOBufferedCapture(
+                directory: try DeviceResolver.resolve(meter.device, subsystems: ["iio"]), bufferDevice: meter.bufferDevice,
+                rateHz: meter.rateHz, clock: clock)
+        }
+        return try PowerSampler(
             meter: try powerMeter(meter), clock: clock, rateHz: meter.rateHz, voltageAndCurrentRateHz: meter.voltageAndCurrentRateHz,
             thread: thread)
     }

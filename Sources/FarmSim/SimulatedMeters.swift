@@ -1,5 +1,6 @@
 import FarmCore
 import Foundation
+import Synchronization
 
 /// Simulated power sensors for the meters a lab names.
 public enum SimulatedMeters {
@@ -7,6 +8,18 @@ public enum SimulatedMeters {
     /// that tells it the board's stage (nil: off).
     public static func make(board: BoardConfig, meter: MeterResource) throws -> @Sendable (Stage?) -> Void {
         guard let path = meter.path else { return { _ in } }
+        if meter.buffered {
+            // An IIO device in buffered mode: scans follow the board's stage as it changes.
+            let stage = Mutex<Stage?>(nil)
+            let model = BoardPowerModel()
+            let device = try SimulatedIIOBuffer(
+                in: (path as NSString).deletingLastPathComponent, name: (path as NSString).lastPathComponent,
+                bufferDevice: meter.bufferDevice,
+                rateHz: meter.rateHz
+            ) { time in model.watts(at: stage.withLock { $0 }, sample: Int(time / 1_000_000)) }
+            device.start()
+            return { new in stage.withLock { $0 = new } }
+        }
         let sensor = try SimulatedPowerSensor(
             interface: meter.kind == .hwmon ? .hwmon : .iio, in: (path as NSString).deletingLastPathComponent,
             directoryName: (path as NSString).lastPathComponent,

@@ -4,8 +4,8 @@ import Foundation
 import Testing
 
 /// Boots through the real relay and meter drivers against `bootfarm sim`: relay boards on PTYs
-/// speaking the LCUS and Numato protocols, a QEMU board behind each relay channel, and hwmon/IIO
-/// sensor directories following the board's power.
+/// speaking the LCUS and Numato protocols, a QEMU board behind each relay channel, a hwmon sensor
+/// directory and an IIO device in buffered mode following the boards' power.
 @Suite("booting through simulated relays and meters", .serialized)
 struct SimulatedHardwareTests {
     static let lab = """
@@ -21,7 +21,7 @@ struct SimulatedHardwareTests {
             type: qemu-arm64-uboot
             power: {kind: numato, device: ../sim/numato0, channel: 3}
             console: {kind: serial, device: ../sim/relay-numato.tty}
-            meter: {kind: iio, path: ../sim/iio/relay-numato, rate_hz: 100}
+            meter: {kind: iio, path: ../sim/iio/relay-numato, buffer: true, buffer_device: ../sim/iio/relay-numato.buffer, rate_hz: 1000}
         """
 
     /// Runs `bootfarm sim` for the lab while `body` runs, and stops it afterwards.
@@ -75,6 +75,11 @@ struct SimulatedHardwareTests {
             let store = try ResultStore(path: database)
             let power = try #require(try store.power(bootID: id))
             #expect(power.trace.count > 100)
+            if board == "relay-numato" {
+                // Read through the device's buffer at 1 kHz: every scan kept, 1 ms apart.
+                #expect(power.lostSamples == 0)
+                #expect(Double(power.trace.count) > power.trace.durationSeconds * 990, "\(power.trace.count) samples")
+            }
             #expect(abs(power.trace.energyJoules - energy) < 1e-9)
             let stages = power.stageEnergyJoules.values.reduce(0, +)
             #expect(abs(stages - energy) <= energy * 0.01, "per-stage energy \(stages) J sums to the total \(energy) J")
@@ -100,6 +105,16 @@ struct SimulatedHardwareTests {
         BadEntry(
             name: "meter path missing", power: "{kind: lcus, device: /dev/null, channel: 1}",
             meter: "    meter: {kind: hwmon, path: /nonexistent/hwmon7}\n", words: "meter path /nonexistent/hwmon7 does not exist"),
+        BadEntry(
+            name: "buffer on a hwmon meter", power: "{kind: lcus, device: /dev/null, channel: 1}",
+            meter: "    meter: {kind: hwmon, path: /tmp, buffer: true}\n", words: "only an IIO meter has a buffer"),
+        BadEntry(
+            name: "buffer device without a buffer", power: "{kind: lcus, device: /dev/null, channel: 1}",
+            meter: "    meter: {kind: iio, path: /tmp, buffer_device: /dev/null}\n", words: "'buffer_device' needs 'buffer: true'"),
+        BadEntry(
+            name: "voltage and current rate with a buffer", power: "{kind: lcus, device: /dev/null, channel: 1}",
+            meter: "    meter: {kind: iio, path: /tmp, buffer: true, voltage_current_hz: 10}\n",
+            words: "'voltage_current_hz' and 'buffer: true' contradict"),
     ]
 
     @Test(arguments: badEntries)

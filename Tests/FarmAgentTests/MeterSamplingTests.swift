@@ -29,7 +29,7 @@ struct MeterSamplingTests {
             return try JobRunner.sampler(
                 for: MeterResource(kind: .hwmon, device: .path(folder), rateHz: 100), clock: clock, thread: shared)
         }
-        #expect(samplers.allSatisfy { $0.thread === shared })
+        #expect(samplers.allSatisfy { ($0 as? PowerSampler)?.thread === shared })
         for sampler in samplers { sampler.start() }
         try await Task.sleep(for: .milliseconds(300))
         let results = samplers.map { $0.stop() }
@@ -41,6 +41,7 @@ struct MeterSamplingTests {
 
         let own = try JobRunner.sampler(
             for: MeterResource(kind: .hwmon, device: .path(folders[0]), rateHz: 100), clock: BootClock(), thread: nil)
-        #expect(own.thread !== shared)
+        let ownSampler = try #require(own as? PowerSampler)
+        #expect(ownSampler.thread !== shared)
     }
 }

@@ -217,7 +217,7 @@ struct DeviceMatchTests {
 
 @Suite("Devices named in lab files")
 struct LabDeviceReferenceTests {
-    func decode(_ console: String, power: String = "{kind: lcus, device: relay0, channel: 1}") throws -> LabConfig {
+    func decode(_ console: String, power: String = "{kind: lcus, device: relay0, channel: 1}", meter: String = "") throws -> LabConfig {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bootfarm-devref-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("boards"), withIntermediateDirectories: true)
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -226,6 +226,7 @@ struct LabDeviceReferenceTests {
             to: folder.appendingPathComponent("boards/qemu-arm64-uboot.yaml"))
         let yaml =
             "name: t\ntftp_root: /tmp\nboards:\n  b1:\n    type: qemu-arm64-uboot\n    power: \(power)\n    console: \(console)\n"
+            + (meter.isEmpty ? "" : "    meter: \(meter)\n")
         let file = folder.appendingPathComponent("labs/lab.yaml")
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         try yaml.write(to: file, atomically: true, encoding: .utf8)
@@ -292,5 +293,15 @@ struct LabDeviceReferenceTests {
                 Issue.record("unexpected error \(error)")
             }
         }
+    }
+
+    @Test func anIIOMeterCanBeReadThroughItsBuffer() throws {
+        let console = "{kind: serial, device: /dev/ttyS0}"
+        let lab = try decode(console, meter: "{kind: iio, path: /sys/bus/iio/devices/iio:device0, buffer: true, buffer_device: iio0.fifo}")
+        let meter = try #require(lab.boards[0].meter)
+        #expect(meter.buffered)
+        #expect(meter.bufferDevice?.hasSuffix("/labs/iio0.fifo") == true)
+        let polled = try #require(try decode(console, meter: "{kind: iio, path: /sys/bus/iio/devices/iio:device0}").boards[0].meter)
+        #expect(!polled.buffered && polled.bufferDevice == nil)
     }
 }

@@ -20,7 +20,8 @@ import Testing
 /// threads' standby runs; no], `_CHANNELS` [all: power every sample, voltage and current at
 /// `_VOLTAGE_CURRENT_HZ`; power: meters that never read voltage and current],
 /// `_VOLTAGE_CURRENT_HZ` [the sampler's default, 100], `_PROBE` [yes: run `StallProbe` beside
-/// the sampling; no].
+/// the sampling; no], `_MODE` [poll: `PowerSampler`s reading hwmon files; buffer: IIO devices
+/// in buffered mode, read by `IIOBufferedCapture`], `_READ_MS` [10: how often a capture reads].
 ///
 /// The sampling CPU it reports is the sampling threads' (main and standby) plus the thread that
 /// updates the simulated sensors' files, which runs in this process too; the whole process's
@@ -28,7 +29,8 @@ import Testing
 @Suite("Power benchmark")
 struct PowerBenchmark {
     static let environment = ProcessInfo.processInfo.environment
-    static let enabled = environment["BOOTFARM_BENCH_POWER"] == "1"
+    static let enabled = environment["BOOTFARM_BENCH_POWER"] == "1" && environment["BOOTFARM_BENCH_POWER_MODE"] != "buffer"
+    static let bufferEnabled = environment["BOOTFARM_BENCH_POWER"] == "1" && environment["BOOTFARM_BENCH_POWER_MODE"] == "buffer"
 
     static func setting(_ name: String, _ fallback: Double) -> Double {
         environment["BOOTFARM_BENCH_POWER_\(name)"].flatMap(Double.init) ?? fallback
@@ -67,14 +69,7 @@ struct PowerBenchmark {
         // Consoles on PTYs, fed at the line rate by one thread.
         let clock = BootClock()
         clock.start()
-        let feeder = try ConsoleFeeder(count: consoleCount, bytesPerSecond: Double(baud) / 10)
-        var consoles: [StreamConsole] = []
-        for path in feeder.paths {
-            let console = StreamConsole(endpoint: .serial(path: path, baud: baud))
-            try await console.open(clock: clock)
-            consoles.append(console)
-        }
-        feeder.start()
+        let streaming = try await StreamingConsoles(count: consoleCount, baud: baud, clock: clock)
 
         let shared = PowerSamplingThread(name: "power bench", standby: standby)
         // Dedicated threads run at normal priority: 64 real-time threads waking 1000 times a second
@@ -113,12 +108,7 @@ struct PowerBenchmark {
         // The sampling threads end within a period of the last stop; their CPU counter is
         // updated every wake-up, so what is left uncounted is at most one tick's work.
         let samplerSeconds = threads.reduce(0) { $0 + $1.cpuSeconds }
-        feeder.stop()
-        var received = 0
-        for console in consoles {
-            received += console.transcript.bytes.count
-            await console.close()
-        }
+        let received = await streaming.finish()
 
         let samples = results.reduce(0) { $0 + $1.trace.count }
         let lost = results.reduce(0) { $0 + $1.lostSamples }
@@ -148,14 +138,93 @@ struct PowerBenchmark {
             ("process_cpu_percent", String(format: "%.2f", processSeconds / wallSeconds * 100)),
             ("probe", probing ? "yes" : "no"), ("machine_stall_ticks", probing ? "\(probe.stalledTicks)" : "?"),
             ("probe_cpu_percent", String(format: "%.2f", probe.cpuSeconds / wallSeconds * 100)),
-            ("consoles", "\(consoleCount)"), ("console_bytes_sent", "\(feeder.bytesSent)"), ("console_bytes_received", "\(received)"),
+            ("consoles", "\(consoleCount)"), ("console_bytes_sent", "\(streaming.feeder.bytesSent)"), ("console_bytes_received", "\(received)"),
             ("sensor_updates_hz", "\(sensorHz)"), ("load_average_before", "\(loadAverage)"),
             ("load_average_after", "\(loadAverageAfter)"),
         ]
         print("POWER-BENCH " + figures.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
         #expect(samples > 0)
         #expect(errors == 0)
-        #expect(Double(received) >= Double(feeder.bytesSent) * 0.95)
+        #expect(Double(received) >= Double(streaming.feeder.bytesSent) * 0.95)
+    }
+
+    /// The same load with the meters read through their IIO buffers: each simulated INA226
+    /// samples on its own timeline and queues stamped scans, and one `IIOBufferedCapture` per
+    /// meter reads them in blocks. Lost samples are gaps between the stamps of the scans read
+    /// plus scans the devices dropped because their buffers were full.
+    @Test(.enabled(if: bufferEnabled, "power benchmark, buffer mode: set BOOTFARM_BENCH_POWER=1 and _MODE=buffer"))
+    func sixtyFourBufferedMetersAtOneKilohertzWhileConsolesStream() async throws {
+        let meterCount = Int(Self.setting("METERS", 64))
+        let rateHz = Self.setting("RATE_HZ", 1000)
+        let seconds = Self.setting("SECONDS", 30)
+        let consoleCount = Int(Self.setting("CONSOLES", 64))
+        let baud = Int(Self.setting("BAUD", 115_200))
+        let readMilliseconds = Int(Self.setting("READ_MS", 10))
+        let probing = Self.environment["BOOTFARM_BENCH_POWER_PROBE"] != "no"
+
+        let folder = "/dev/shm/bootfarm-power-bench-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let model = BoardPowerModel()
+        let stages: [Stage?] = [nil, .power, .bootloader, .kernel, .userspace, .prompt]
+        let devices = try (0..<meterCount).map { index in
+            try SimulatedIIOBuffer(in: folder, name: "iio:device\(index)", rateHz: rateHz) { time in
+                // Each board moves on to its next stage every three seconds.
+                let step = Int(time / 3_000_000_000)
+                return model.watts(at: stages[(index + step) % stages.count], sample: Int(time / 1_000_000))
+            }
+        }
+        for device in devices { device.start() }
+        defer { for device in devices { device.stop() } }
+
+        let clock = BootClock()
+        clock.start()
+        let streaming = try await StreamingConsoles(count: consoleCount, baud: baud, clock: clock)
+        let captures = try devices.map { device in
+            try IIOBufferedCapture(
+                directory: device.directory, bufferDevice: device.bufferDevice, rateHz: rateHz, readIntervalMilliseconds: readMilliseconds,
+                clock: clock)
+        }
+
+        let loadAverage = Self.loadAverage()
+        let usageBefore = Self.processCPUSeconds()
+        let writerBefore = SimulatedIIOBuffer.writerCPUSeconds
+        let probe = StallProbe()
+        if probing { probe.start() }
+        let wallBefore = BootClock.monotonicNanoseconds()
+        for capture in captures { capture.start() }
+        try await Task.sleep(for: .seconds(seconds))
+        let readerSeconds = captures.reduce(0) { $0 + $1.cpuSeconds }
+        let results = captures.map { $0.stop() }
+        if probing { probe.stop() }
+        let wallSeconds = Double(BootClock.monotonicNanoseconds() - wallBefore) / 1e9
+        let processSeconds = Self.processCPUSeconds() - usageBefore
+        let writerSeconds = SimulatedIIOBuffer.writerCPUSeconds - writerBefore
+        let loadAverageAfter = Self.loadAverage()
+        let received = await streaming.finish()
+
+        let samples = results.reduce(0) { $0 + $1.trace.count }
+        let gaps = results.reduce(0) { $0 + $1.lostSamples }
+        let dropped = devices.reduce(0) { $0 + $1.droppedScans }
+        let errors = results.reduce(0) { $0 + $1.meterErrors }
+        let rates = results.map { Double($0.trace.count) / max($0.trace.durationSeconds, 1e-9) }
+        let meanRate = rates.reduce(0, +) / Double(max(rates.count, 1))
+        let figures: [(String, String)] = [
+            ("mode", "buffer"), ("meters", "\(meterCount)"), ("rate_hz", "\(rateHz)"), ("seconds", String(format: "%.1f", wallSeconds)),
+            ("read_interval_ms", "\(readMilliseconds)"), ("samples", "\(samples)"),
+            ("achieved_hz_per_meter", String(format: "%.1f", meanRate)), ("min_hz_per_meter", String(format: "%.1f", rates.min() ?? 0)),
+            ("lost", "\(gaps + dropped)"), ("gaps", "\(gaps)"), ("dropped", "\(dropped)"), ("meter_errors", "\(errors)"),
+            ("reader_cpu_percent", String(format: "%.2f", readerSeconds / wallSeconds * 100)),
+            ("devices_cpu_percent", String(format: "%.2f", writerSeconds / wallSeconds * 100)),
+            ("process_cpu_percent", String(format: "%.2f", processSeconds / wallSeconds * 100)),
+            ("probe", probing ? "yes" : "no"), ("machine_stall_ticks", probing ? "\(probe.stalledTicks)" : "?"),
+            ("consoles", "\(consoleCount)"), ("console_bytes_sent", "\(streaming.feeder.bytesSent)"), ("console_bytes_received", "\(received)"),
+            ("load_average_before", "\(loadAverage)"), ("load_average_after", "\(loadAverageAfter)"),
+        ]
+        print("POWER-BENCH " + figures.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
+        #expect(samples > 0)
+        #expect(errors == 0)
+        #expect(Double(received) >= Double(streaming.feeder.bytesSent) * 0.95)
     }
 
     /// The one-minute load average, as /proc/loadavg gives it.
@@ -169,6 +238,36 @@ struct PowerBenchmark {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+}
+
+/// PTY consoles fed at the line rate by one thread and read by `StreamConsole`: the load the
+/// meters are read under.
+private struct StreamingConsoles {
+    let feeder: ConsoleFeeder
+    let consoles: [StreamConsole]
+
+    init(count: Int, baud: Int, clock: BootClock) async throws {
+        feeder = try ConsoleFeeder(count: count, bytesPerSecond: Double(baud) / 10)
+        var consoles: [StreamConsole] = []
+        for path in feeder.paths {
+            let console = StreamConsole(endpoint: .serial(path: path, baud: baud))
+            try await console.open(clock: clock)
+            consoles.append(console)
+        }
+        self.consoles = consoles
+        feeder.start()
+    }
+
+    /// Stops feeding, closes the consoles and returns the bytes they received.
+    func finish() async -> Int {
+        feeder.stop()
+        var received = 0
+        for console in consoles {
+            received += console.transcript.bytes.count
+            await console.close()
+        }
+        return received
     }
 }
 

@@ -188,9 +188,25 @@ extension LabConfig {
         if let detailNode, !(0...1000).contains(detailRate) {
             throw detailNode.error("a voltage and current rate must be 0 (never) to 1000 Hz, found \(detailRate)")
         }
+        let bufferNode = map.optional("buffer")
+        let buffered = try bufferNode?.boolean() ?? false
+        let bufferDeviceNode = map.optional("buffer_device")
+        let bufferDevice = try bufferDeviceNode?.nonEmptyString()
+        if let bufferNode, buffered, kind != .iio {
+            throw bufferNode.error("only an IIO meter has a buffer; use kind: iio")
+        }
+        if let bufferDeviceNode, !buffered {
+            throw bufferDeviceNode.error("'buffer_device' needs 'buffer: true'")
+        }
+        if let detailNode, buffered {
+            throw detailNode.error(
+                "'voltage_current_hz' and 'buffer: true' contradict each other: a buffer carries every channel in each scan")
+        }
         try map.finish()
         var meter = MeterResource(kind: kind, device: device, rateHz: rate, place: (map.optional("path") ?? node).error(""))
         meter.voltageAndCurrentRateHz = detailRate
+        meter.buffered = buffered
+        meter.bufferDevice = bufferDevice.map { $0.hasPrefix("/") ? $0 : resolve($0) }
         return meter
     }
 

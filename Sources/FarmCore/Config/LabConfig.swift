@@ -133,6 +133,11 @@ public struct MeterResource: Sendable, Equatable {
     public var rateHz: Double
     /// How often voltage and current are read besides power, per second (0: never). Default 100.
     public var voltageAndCurrentRateHz: Double = 100
+    /// An IIO meter read through its buffer: the kernel samples and stamps, the agent reads
+    /// blocks of scans (`buffer: true`).
+    public var buffered = false
+    /// The buffer's character device, when not `/dev/` and the IIO directory's name.
+    public var bufferDevice: String?
     /// Where the lab file names it (file, line), for errors found after loading.
     public var place: ConfigError
 

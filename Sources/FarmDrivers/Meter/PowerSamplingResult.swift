@@ -22,3 +22,13 @@ public struct PowerSamplingResult: Sendable {
         self.warnings = warnings
     }
 }
+
+/// Records a board's power over one job: started at power-on, stopped once the board is off.
+public protocol PowerRecorder: Sendable {
+    /// Starts recording; a meter that cannot start is reported in the result, not thrown.
+    func start()
+    /// Stops recording and returns what was recorded.
+    func stop() -> PowerSamplingResult
+}
+
+extension PowerSampler: PowerRecorder {}

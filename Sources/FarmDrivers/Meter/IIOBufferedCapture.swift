@@ -1,0 +1,294 @@
+import FarmCore
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Power samples the kernel takes: an IIO device in buffered mode. The driver (`ina2xx-adc` on
+/// an ACME probe) samples on a kernel thread at its own rate and queues each scan, stamped by the
+/// kernel, in a buffer that this reads from the device's character device in blocks. A reader
+/// that runs late, or a machine that stalls, loses nothing while the buffer holds: every scan
+/// keeps the time it was taken. This is how a lab samples many meters at 1 kHz without losing
+/// samples; polling sysfs (`PowerSampler`) misses the ticks in which it cannot run.
+///
+/// Setting up writes the device's sysfs files: the power channel (and voltage and current, where
+/// the device has them) and the timestamp are enabled in `scan_elements/`, the timestamps are
+/// put on the monotonic clock (`current_timestamp_clock`), `buffer/length` is raised, and
+/// `buffer/enable` is set while capturing. Values are `(raw + offset) × scale` as for
+/// `IIOPowerMeter`. Samples missing between two scans (a gap of more than one and a half
+/// periods, at `sampling_frequency` when the device gives it) are counted as lost.
+public final class IIOBufferedCapture: PowerRecorder, CustomStringConvertible {
+    /// The device's sysfs directory, such as `/sys/bus/iio/devices/iio:device0`.
+    public let directory: String
+    /// The character device the scans are read from (`/dev/iio:device0`).
+    public let bufferDevice: String
+    /// The scan layout of the enabled channels.
+    public let layout: IIOScanLayout
+    /// The sampling period the device reports (or was given), in nanoseconds.
+    public let periodNanoseconds: Int64
+    /// How long the reader waits after taking what arrived, to let scans gather: the device
+    /// queues seconds of them, so a read every few milliseconds costs little and loses nothing.
+    public let readIntervalMilliseconds: Int
+    private let clock: BootClock
+    private let conversions: Conversions
+    private let cpuNanoseconds = Atomic<Int64>(0)
+    private let state = Mutex(State())
+    private let done = DispatchSemaphore(value: 0)
+
+    private struct Conversions: Sendable {
+        var power: (channel: IIOScanChannel, offset: Double, scale: Double)?
+        var voltage: (channel: IIOScanChannel, offset: Double, scale: Double)?
+        var current: (channel: IIOScanChannel, offset: Double, scale: Double)?
+        var timestamp: IIOScanChannel
+    }
+
+    private struct State {
+        var samples: [PowerSample] = []
+        var lost = 0
+        var lastTimestamp: Int64?
+        var stopping = false
+        var started = false
+        var errors: [String] = []
+        var result: PowerSamplingResult?
+    }
+
+    /// Prepares capturing from the IIO device in `directory` for a boot stamped by `clock`.
+    ///
+    /// - Parameters:
+    ///   - bufferDevice: the character device; default `/dev/` and the directory's last component.
+    ///   - powerChannel, voltageChannel, currentChannel: channel numbers (`ina2xx-adc`: bus voltage
+    ///     1, power 2, current 3); voltage and current are captured where the device has them.
+    ///   - rateHz: the sampling rate, used only where the device has no `sampling_frequency` file.
+    /// - Throws: `PowerMeterError` naming the file that is missing or holds something unexpected.
+    public init(
+        directory: String, bufferDevice: String? = nil, powerChannel: Int = 2, voltageChannel: Int = 1, currentChannel: Int = 3,
+        rateHz: Double = 1000, readIntervalMilliseconds: Int = 10, clock: BootClock
+    ) throws(PowerMeterError) {
+        guard SensorAttributeFile.isDirectory(directory) else { throw .missingDirectory(path: directory) }
+        let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        func path(_ name: String) -> String { base + "/" + name }
+        func text(_ name: String) throws(PowerMeterError) -> String {
+            try SensorAttributeFile(path: path(name), expected: name).readText()
+        }
+        func write(_ value: String, to name: String) throws(PowerMeterError) {
+            do {
+                try (value + "\n").write(toFile: path(name), atomically: false, encoding: .utf8)
+            } catch {
+                throw .unreadable(path: path(name), reason: "cannot write \(value): \(error.localizedDescription)")
+            }
+        }
+        func attribute(_ type: String, _ number: Int, _ name: String, default fallback: Double) throws(PowerMeterError) -> Double {
+            for candidate in ["in_\(type)\(number)_\(name)", "in_\(type)_\(name)"] where SensorAttributeFile.exists(path(candidate)) {
+                return try SensorAttributeFile(path: path(candidate), expected: candidate).readDecimal()
+            }
+            return fallback
+        }
+        let expected = "scan_elements/in_power\(powerChannel)_en (an IIO device with a buffer)"
+        guard SensorAttributeFile.exists(path("scan_elements/in_power\(powerChannel)_en")) else {
+            throw .missingFile(path: path("scan_elements/in_power\(powerChannel)_en"), expected: expected)
+        }
+        guard SensorAttributeFile.exists(path("buffer/enable")) else {
+            throw .missingFile(path: path("buffer/enable"), expected: "buffer/enable (an IIO device with a buffer)")
+        }
+        // A capture left running (a crashed agent) must stop before channels can change.
+        try write("0", to: "buffer/enable")
+        var channels: [IIOScanChannel] = []
+        func enable(_ name: String) throws(PowerMeterError) -> IIOScanChannel? {
+            guard SensorAttributeFile.exists(path("scan_elements/in_\(name)_en")) else { return nil }
+            try write("1", to: "scan_elements/in_\(name)_en")
+            let indexText = try text("scan_elements/in_\(name)_index")
+            let typeText = try text("scan_elements/in_\(name)_type")
+            guard let index = Int(indexText.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                throw .malformedValue(path: path("scan_elements/in_\(name)_index"), text: indexText)
+            }
+            guard let channel = IIOScanChannel(name: name, index: index, type: typeText) else {
+                throw .malformedValue(path: path("scan_elements/in_\(name)_type"), text: typeText)
+            }
+            channels.append(channel)
+            return channel
+        }
+        guard let timestamp = try enable("timestamp") else {
+            throw .missingFile(path: path("scan_elements/in_timestamp_en"), expected: "a timestamp channel")
+        }
+        var conversions = Conversions(timestamp: timestamp)
+        if let channel = try enable("power\(powerChannel)") {
+            conversions.power = (
+                channel, try attribute("power", powerChannel, "offset", default: 0),
+                try attribute("power", powerChannel, "scale", default: 1)
+            )
+        }
+        if let channel = try enable("voltage\(voltageChannel)") {
+            conversions.voltage = (
+                channel, try attribute("voltage", voltageChannel, "offset", default: 0),
+                try attribute("voltage", voltageChannel, "scale", default: 1)
+            )
+        }
+        if let channel = try enable("current\(currentChannel)") {
+            conversions.current = (
+                channel, try attribute("current", currentChannel, "offset", default: 0),
+                try attribute("current", currentChannel, "scale", default: 1)
+            )
+        }
+        if SensorAttributeFile.exists(path("current_timestamp_clock")) { try write("monotonic", to: "current_timestamp_clock") }
+        if SensorAttributeFile.exists(path("buffer/length")) { try write("4096", to: "buffer/length") }
+        let layout = IIOScanLayout(channels)
+        // Offsets come from the layout.
+        func placed(_ channel: IIOScanChannel) -> IIOScanChannel { layout.channel(channel.name) ?? channel }
+        conversions.timestamp = placed(timestamp)
+        conversions.power = conversions.power.map { (placed($0.channel), $0.offset, $0.scale) }
+        conversions.voltage = conversions.voltage.map { (placed($0.channel), $0.offset, $0.scale) }
+        conversions.current = conversions.current.map { (placed($0.channel), $0.offset, $0.scale) }
+        var frequency = rateHz
+        for name in ["sampling_frequency", "in_sampling_frequency"] where SensorAttributeFile.exists(path(name)) {
+            frequency = try SensorAttributeFile(path: path(name), expected: name).readDecimal()
+            break
+        }
+        guard frequency > 0 else { throw .invalidRate(rateHz: frequency, allowed: 1...100_000) }
+        self.layout = layout
+        self.directory = base
+        self.bufferDevice = bufferDevice ?? "/dev/" + (base as NSString).lastPathComponent
+        periodNanoseconds = Int64((1e9 / frequency).rounded())
+        self.clock = clock
+        self.conversions = conversions
+        self.readIntervalMilliseconds = max(0, readIntervalMilliseconds)
+    }
+
+    public var description: String { "iio buffer \(bufferDevice)" }
+
+    /// CPU time of the reading thread so far, in seconds.
+    public var cpuSeconds: Double { Double(cpuNanoseconds.load(ordering: .relaxed)) / 1e9 }
+
+    /// Enables the buffer and starts reading it on a thread of its own. A device that cannot be
+    /// started is a warning and a meter error in the result, not a failed boot.
+    public func start() {
+        let enablePath = directory + "/buffer/enable"
+        do {
+            try "1\n".write(toFile: enablePath, atomically: false, encoding: .utf8)
+        } catch {
+            let reason = "cannot enable the buffer (\(enablePath)): \(error.localizedDescription)"
+            state.withLock { $0.errors.append("power meter \(self): \(reason)") }
+            return
+        }
+        let fd = open(bufferDevice, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            let reason = String(cString: strerror(errno))
+            state.withLock { $0.errors.append("power meter \(self): cannot open \(bufferDevice): \(reason)") }
+            return
+        }
+        state.withLock { $0.started = true }
+        let since = BootClock.monotonicNanoseconds() - periodNanoseconds
+        let thread = Thread { [self] in
+            read(fd, since: since)
+            close(fd)
+            done.signal()
+        }
+        thread.name = "power \(bufferDevice)"
+        thread.start()
+    }
+
+    /// Stops capturing (within about 20 ms), disables the buffer and returns what was captured.
+    public func stop() -> PowerSamplingResult {
+        let started = state.withLock { state in
+            state.stopping = true
+            return state.started
+        }
+        if started { _ = done.wait(timeout: .now() + 2) }
+        try? "0\n".write(toFile: directory + "/buffer/enable", atomically: false, encoding: .utf8)
+        return state.withLock { state in
+            if let result = state.result { return result }
+            var trace = PowerTrace()
+            for sample in state.samples { try? trace.append(sample) }
+            var warnings = state.errors
+            if state.lost > 0 {
+                warnings.append("power meter \(self): \(state.lost) samples missing between scans (the device's buffer overflowed)")
+            }
+            let result = PowerSamplingResult(trace: trace, lostSamples: state.lost, meterErrors: state.errors.count, warnings: warnings)
+            state.result = result
+            state.samples = []
+            return result
+        }
+    }
+
+    /// Reads scans until `stop()`: waits for data up to 20 ms at a time, takes whatever whole
+    /// scans arrived, and keeps a partial one for the next read. Scans stamped before `since`
+    /// (left from an earlier capture) are skipped.
+    private func read(_ fd: Int32, since: Int64) {
+        let size = layout.size
+        var buffer = [UInt8](repeating: 0, count: max(size, 65536 / max(size, 1) * size))
+        var filled = 0
+        // Monotonic time minus boot-clock time: turns kernel stamps into the boot's timeline.
+        var origin: Int64?
+        while !state.withLock({ $0.stopping }) {
+            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, 20)
+            guard ready > 0 else { continue }
+            let count = buffer.withUnsafeMutableBytes { bytes in
+                bytes.baseAddress.map { Glibc.read(fd, $0 + filled, bytes.count - filled) } ?? -1
+            }
+            if count < 0 {
+                if errno == EAGAIN || errno == EINTR { continue }
+                let reason = String(cString: strerror(errno))
+                state.withLock { $0.errors.append("power meter \(self): read failed: \(reason)") }
+                return
+            }
+            if count == 0 {
+                // A FIFO whose writer closed reads end-of-file until one opens it again.
+                usleep(5000)
+                continue
+            }
+            filled += count
+            let whole = filled / size * size
+            if origin == nil { origin = BootClock.monotonicNanoseconds() - clock.nanoseconds }
+            var decoded: [PowerSample] = []
+            decoded.reserveCapacity(whole / size)
+            var lost = 0
+            var last = state.withLock { $0.lastTimestamp }
+            buffer.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < whole {
+                    let scan = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + size)])
+                    offset += size
+                    let stamp = conversions.timestamp.value(in: scan)
+                    guard stamp >= since else { continue }
+                    if let previous = last, stamp - previous > periodNanoseconds * 3 / 2 {
+                        lost += Int((Double(stamp - previous) / Double(periodNanoseconds)).rounded()) - 1
+                    }
+                    last = stamp
+                    let time = stamp - (origin ?? 0)
+                    guard time >= 0 else { continue }
+                    decoded.append(sample(scan, at: time))
+                }
+            }
+            if whole < filled {
+                buffer.withUnsafeMutableBytes { bytes in
+                    if let base = bytes.baseAddress { memmove(base, base + whole, filled - whole) }
+                }
+            }
+            filled -= whole
+            state.withLock { state in
+                state.samples += decoded
+                state.lost += lost
+                state.lastTimestamp = last
+            }
+            var time = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+            cpuNanoseconds.store(Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec), ordering: .relaxed)
+            if readIntervalMilliseconds > 0 { usleep(UInt32(readIntervalMilliseconds * 1000)) }
+        }
+    }
+
+    private func sample(_ scan: UnsafeRawBufferPointer, at time: Int64) -> PowerSample {
+        func value(_ conversion: (channel: IIOScanChannel, offset: Double, scale: Double)?) -> Double? {
+            conversion.map { (Double($0.channel.value(in: scan)) + $0.offset) * $0.scale }
+        }
+        let voltage = value(conversions.voltage)
+        let current = value(conversions.current)
+        let milliwatts = value(conversions.power) ?? (voltage ?? 0) * (current ?? 0) / 1000
+        let microwatts = (milliwatts * 1000).rounded()
+        return PowerSample(
+            timeNanoseconds: time, powerMicrowatts: microwatts.isFinite ? Int64(clamping: Int64(microwatts)) : 0,
+            voltageMillivolts: voltage, currentMilliamps: current)
+    }
+}
