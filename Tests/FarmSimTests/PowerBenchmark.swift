@@ -138,7 +138,8 @@ struct PowerBenchmark {
             ("process_cpu_percent", String(format: "%.2f", processSeconds / wallSeconds * 100)),
             ("probe", probing ? "yes" : "no"), ("machine_stall_ticks", probing ? "\(probe.stalledTicks)" : "?"),
             ("probe_cpu_percent", String(format: "%.2f", probe.cpuSeconds / wallSeconds * 100)),
-            ("consoles", "\(consoleCount)"), ("console_bytes_sent", "\(streaming.feeder.bytesSent)"), ("console_bytes_received", "\(received)"),
+            ("consoles", "\(consoleCount)"), ("console_bytes_sent", "\(streaming.feeder.bytesSent)"),
+            ("console_bytes_received", "\(received)"),
             ("sensor_updates_hz", "\(sensorHz)"), ("load_average_before", "\(loadAverage)"),
             ("load_average_after", "\(loadAverageAfter)"),
         ]
@@ -218,7 +219,8 @@ struct PowerBenchmark {
             ("devices_cpu_percent", String(format: "%.2f", writerSeconds / wallSeconds * 100)),
             ("process_cpu_percent", String(format: "%.2f", processSeconds / wallSeconds * 100)),
             ("probe", probing ? "yes" : "no"), ("machine_stall_ticks", probing ? "\(probe.stalledTicks)" : "?"),
-            ("consoles", "\(consoleCount)"), ("console_bytes_sent", "\(streaming.feeder.bytesSent)"), ("console_bytes_received", "\(received)"),
+            ("consoles", "\(consoleCount)"), ("console_bytes_sent", "\(streaming.feeder.bytesSent)"),
+            ("console_bytes_received", "\(received)"),
             ("load_average_before", "\(loadAverage)"), ("load_average_after", "\(loadAverageAfter)"),
         ]
         print("POWER-BENCH " + figures.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
