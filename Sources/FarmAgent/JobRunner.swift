@@ -20,6 +20,9 @@ public struct JobRunner: Sendable {
     /// An agent gives all its boards one, so that meters of the same rate are read in one
     /// wake-up instead of one each.
     public var samplingThread: PowerSamplingThread?
+    /// The thread that reads the board's meter when it is a buffered IIO device; nil gives it
+    /// one of its own.
+    public var bufferReader: IIOBufferReader?
 
     public init(lab: String, board: BoardConfig, job: BootJob) {
         self.lab = lab
@@ -46,7 +49,9 @@ public struct JobRunner: Sendable {
             let prepared = try prepare(id: id, workDirectory: workDirectory)
             stagedFolder = prepared.stagedFolder
             power = prepared.power
-            if let meter = board.meter { sampler = try Self.sampler(for: meter, clock: clock, thread: samplingThread) }
+            if let meter = board.meter {
+                sampler = try Self.sampler(for: meter, clock: clock, thread: samplingThread, bufferReader: bufferReader)
+            }
             let opened = try await powerOn(prepared.power, clock: clock, progress: progress, afterClockStart: { sampler?.start() })
             console = opened
             verdict = try await drive(opened, prepared: prepared, clock: clock, analyzer: &analyzer, progress: progress)
@@ -195,12 +200,15 @@ public struct JobRunner: Sendable {
 
     /// Powers the board on with its console attached first, so no output is lost.
     /// What records `meter`, stamping with `clock`: the device's own buffer for a buffered IIO
-    /// meter, else a sampler on `thread` (nil: threads of its own).
-    static func sampler(for meter: MeterResource, clock: BootClock, thread: PowerSamplingThread?) throws -> any PowerRecorder {
+    /// meter (read by `bufferReader`, or a thread of its own), else a sampler on `thread` (nil:
+    /// threads of its own).
+    static func sampler(
+        for meter: MeterResource, clock: BootClock, thread: PowerSamplingThread?, bufferReader: IIOBufferReader? = nil
+    ) throws -> any PowerRecorder {
         if meter.buffered {
             return try IIOBufferedCapture(
                 directory: try DeviceResolver.resolve(meter.device, subsystems: ["iio"]), bufferDevice: meter.bufferDevice,
-                rateHz: meter.rateHz, clock: clock)
+                rateHz: meter.rateHz, reader: bufferReader, clock: clock)
         }
         return try PowerSampler(
             meter: try powerMeter(meter), clock: clock, rateHz: meter.rateHz, voltageAndCurrentRateHz: meter.voltageAndCurrentRateHz,

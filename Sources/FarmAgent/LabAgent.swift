@@ -39,6 +39,8 @@ public final class LabAgent: @unchecked Sendable {
     public var logger = Logger(label: "bootfarm.agent")
     /// The threads that read every board's power meter (they run only while a metered boot does).
     public let samplingThread = PowerSamplingThread(name: "bootfarm power")
+    /// The thread that reads every board's buffered IIO meter (it runs only while one records).
+    public let bufferReader = IIOBufferReader(name: "bootfarm iio buffers")
     private let onEvent: @Sendable (AgentEvent) -> Void
     private let inbox: AsyncStream<Inbox>
     private let inboxInput: AsyncStream<Inbox>.Continuation
@@ -259,9 +261,11 @@ public final class LabAgent: @unchecked Sendable {
         let settings = lab.agent
         let onEvent = onEvent
         let samplingThread = samplingThread
+        let bufferReader = bufferReader
         let task = Task { [inboxInput] in
             let result = await Self.execute(
                 spec, lab: labName, board: board, cache: cache, settings: settings, samplingThread: samplingThread,
+                bufferReader: bufferReader,
                 progress: { onEvent(.progress(board: board.name, jobID: jobID, $0)) })
             inboxInput.yield(.finished(board: board.name, result: result))
         }
@@ -271,7 +275,8 @@ public final class LabAgent: @unchecked Sendable {
     /// Fetches the job's files and boots it, within its overall timeout. Never throws.
     static func execute(
         _ spec: JobSpec, lab: String, board: BoardConfig, cache: ArtifactCache, settings: AgentSettings,
-        samplingThread: PowerSamplingThread? = nil, progress: @escaping @Sendable (BootProgress) -> Void
+        samplingThread: PowerSamplingThread? = nil, bufferReader: IIOBufferReader? = nil,
+        progress: @escaping @Sendable (BootProgress) -> Void
     ) async -> BootResult {
         let kernel: String
         let ramdisk: String?
@@ -290,6 +295,7 @@ public final class LabAgent: @unchecked Sendable {
         var runner = JobRunner(lab: lab, board: board, job: job)
         runner.consoleReturnSeconds = settings.consoleReturnSeconds
         runner.samplingThread = samplingThread
+        runner.bufferReader = bufferReader
         let boot = Task { await runner.run(progress: progress) }
         let timedOut = Flag()
         let timeout = spec.timeoutSeconds

@@ -80,6 +80,39 @@ struct IIOBufferTests {
         #expect(abs(trace.energyJoules - expected) / expected < 0.01, "\(trace.energyJoules) J against \(expected) J")
     }
 
+    /// Captures sharing one reading thread each keep every scan of their own device, and one
+    /// stopping leaves the other reading.
+    @Test func capturesSharingAReaderEachKeepTheirScans() async throws {
+        let parent = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let devices = try [1.0, 4.0].enumerated().map { index, watts in
+            try SimulatedIIOBuffer(in: parent, name: "iio:device\(index + 5)") { _ in watts }
+        }
+        for device in devices { device.start() }
+        defer { for device in devices { device.stop() } }
+        let clock = BootClock()
+        clock.start()
+        let reader = IIOBufferReader(name: "test buffers", intervalMilliseconds: 5)
+        let captures = try devices.map { device in
+            try IIOBufferedCapture(directory: device.directory, bufferDevice: device.bufferDevice, reader: reader, clock: clock)
+        }
+        for capture in captures { capture.start() }
+        try await Task.sleep(for: .milliseconds(300))
+        let first = captures[0].stop()
+        try await Task.sleep(for: .milliseconds(300))
+        let second = captures[1].stop()
+        #expect(first.lostSamples == 0 && second.lostSamples == 0)
+        #expect(first.trace.allSatisfy { $0.powerMicrowatts == 1_000_000 })
+        #expect(second.trace.allSatisfy { $0.powerMicrowatts == 4_000_000 })
+        #expect(first.trace.count >= 150, "\(first.trace.count)")
+        // The second went on reading after the first stopped.
+        #expect(second.trace.count >= first.trace.count + 200, "\(second.trace.count) after \(first.trace.count)")
+        for trace in [first.trace, second.trace] {
+            #expect(zip(trace.dropFirst(), trace).allSatisfy { $0.timeNanoseconds - $1.timeNanoseconds == 1_000_000 })
+        }
+        #expect(reader.cpuSeconds > 0)
+    }
+
     /// Monotonic time minus boot-clock time.
     func clockOffset(_ clock: BootClock) -> Int64 { BootClock.monotonicNanoseconds() - clock.nanoseconds }
 

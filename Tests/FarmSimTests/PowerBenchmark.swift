@@ -151,7 +151,7 @@ struct PowerBenchmark {
 
     /// The same load with the meters read through their IIO buffers: each simulated INA226
     /// samples on its own timeline and queues stamped scans, and one `IIOBufferedCapture` per
-    /// meter reads them in blocks. Lost samples are gaps between the stamps of the scans read
+    /// meter, all read by one `IIOBufferReader` thread, takes them in blocks. Lost samples are gaps between the stamps of the scans read
     /// plus scans the devices dropped because their buffers were full.
     @Test(.enabled(if: bufferEnabled, "power benchmark, buffer mode: set BOOTFARM_BENCH_POWER=1 and _MODE=buffer"))
     func sixtyFourBufferedMetersAtOneKilohertzWhileConsolesStream() async throws {
@@ -181,10 +181,11 @@ struct PowerBenchmark {
         let clock = BootClock()
         clock.start()
         let streaming = try await StreamingConsoles(count: consoleCount, baud: baud, clock: clock)
+        // One reading thread for all the meters, as an agent has.
+        let reader = IIOBufferReader(name: "power bench buffers", intervalMilliseconds: readMilliseconds)
         let captures = try devices.map { device in
             try IIOBufferedCapture(
-                directory: device.directory, bufferDevice: device.bufferDevice, rateHz: rateHz, readIntervalMilliseconds: readMilliseconds,
-                clock: clock)
+                directory: device.directory, bufferDevice: device.bufferDevice, rateHz: rateHz, reader: reader, clock: clock)
         }
 
         let loadAverage = Self.loadAverage()
@@ -195,8 +196,8 @@ struct PowerBenchmark {
         let wallBefore = BootClock.monotonicNanoseconds()
         for capture in captures { capture.start() }
         try await Task.sleep(for: .seconds(seconds))
-        let readerSeconds = captures.reduce(0) { $0 + $1.cpuSeconds }
         let results = captures.map { $0.stop() }
+        let readerSeconds = reader.cpuSeconds
         if probing { probe.stop() }
         let wallSeconds = Double(BootClock.monotonicNanoseconds() - wallBefore) / 1e9
         let processSeconds = Self.processCPUSeconds() - usageBefore

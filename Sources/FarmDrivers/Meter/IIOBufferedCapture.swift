@@ -34,6 +34,20 @@ public final class IIOBufferedCapture: PowerRecorder, CustomStringConvertible {
     private let clock: BootClock
     private let conversions: Conversions
     private let cpuNanoseconds = Atomic<Int64>(0)
+    /// The thread that reads this capture's device along with others; nil: one of its own.
+    public let reader: IIOBufferReader?
+    private let reading = Mutex(Reading())
+
+    /// What the reading thread keeps between reads.
+    private struct Reading {
+        var buffer: [UInt8] = []
+        var filled = 0
+        /// Monotonic time minus boot-clock time: turns kernel stamps into the boot's timeline.
+        var origin: Int64?
+        var lastTimestamp: Int64?
+        /// Scans stamped before this were queued before the capture started.
+        var since: Int64 = 0
+    }
     private let state = Mutex(State())
     private let done = DispatchSemaphore(value: 0)
 
@@ -47,7 +61,6 @@ public final class IIOBufferedCapture: PowerRecorder, CustomStringConvertible {
     private struct State {
         var samples: [PowerSample] = []
         var lost = 0
-        var lastTimestamp: Int64?
         var stopping = false
         var started = false
         var errors: [String] = []
@@ -61,10 +74,12 @@ public final class IIOBufferedCapture: PowerRecorder, CustomStringConvertible {
     ///   - powerChannel, voltageChannel, currentChannel: channel numbers (`ina2xx-adc`: bus voltage
     ///     1, power 2, current 3); voltage and current are captured where the device has them.
     ///   - rateHz: the sampling rate, used only where the device has no `sampling_frequency` file.
+    ///   - readIntervalMilliseconds: how often its own thread reads (a shared `reader` has its own).
+    ///   - reader: a thread that reads many captures' devices; nil gives the capture one of its own.
     /// - Throws: `PowerMeterError` naming the file that is missing or holds something unexpected.
     public init(
         directory: String, bufferDevice: String? = nil, powerChannel: Int = 2, voltageChannel: Int = 1, currentChannel: Int = 3,
-        rateHz: Double = 1000, readIntervalMilliseconds: Int = 10, clock: BootClock
+        rateHz: Double = 1000, readIntervalMilliseconds: Int = 10, reader: IIOBufferReader? = nil, clock: BootClock
     ) throws(PowerMeterError) {
         guard SensorAttributeFile.isDirectory(directory) else { throw .missingDirectory(path: directory) }
         let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
@@ -153,15 +168,17 @@ public final class IIOBufferedCapture: PowerRecorder, CustomStringConvertible {
         self.clock = clock
         self.conversions = conversions
         self.readIntervalMilliseconds = max(0, readIntervalMilliseconds)
+        self.reader = reader
     }
 
     public var description: String { "iio buffer \(bufferDevice)" }
 
-    /// CPU time of the reading thread so far, in seconds.
+    /// CPU time of its own reading thread so far, in seconds (0 when it shares a reader).
     public var cpuSeconds: Double { Double(cpuNanoseconds.load(ordering: .relaxed)) / 1e9 }
 
-    /// Enables the buffer and starts reading it on a thread of its own. A device that cannot be
-    /// started is a warning and a meter error in the result, not a failed boot.
+    /// Enables the buffer and starts reading it: on `reader`'s thread when the capture has one,
+    /// else on a thread of its own. A device that cannot be started is a warning and a meter
+    /// error in the result, not a failed boot.
     public func start() {
         let enablePath = directory + "/buffer/enable"
         do {
@@ -178,9 +195,24 @@ public final class IIOBufferedCapture: PowerRecorder, CustomStringConvertible {
             return
         }
         state.withLock { $0.started = true }
-        let since = BootClock.monotonicNanoseconds() - periodNanoseconds
+        reading.withLock { reading in
+            reading.since = BootClock.monotonicNanoseconds() - periodNanoseconds
+            reading.buffer = [UInt8](repeating: 0, count: max(layout.size, 65536 / max(layout.size, 1) * layout.size))
+        }
+        if let reader {
+            reader.attach(self, descriptor: fd)
+            return
+        }
         let thread = Thread { [self] in
-            read(fd, since: since)
+            while !state.withLock({ $0.stopping }) {
+                var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&descriptor, 1, 20) > 0 else { continue }
+                guard drain(fd) else { break }
+                var time = timespec()
+                clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+                cpuNanoseconds.store(Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec), ordering: .relaxed)
+                if readIntervalMilliseconds > 0 { usleep(UInt32(readIntervalMilliseconds * 1000)) }
+            }
             close(fd)
             done.signal()
         }
@@ -194,7 +226,14 @@ public final class IIOBufferedCapture: PowerRecorder, CustomStringConvertible {
             state.stopping = true
             return state.started
         }
-        if started { _ = done.wait(timeout: .now() + 2) }
+        if started {
+            if let reader {
+                // What is queued is taken first: the device kept sampling until now.
+                reader.detach(self, finalDrain: true)
+            } else {
+                _ = done.wait(timeout: .now() + 2)
+            }
+        }
         try? "0\n".write(toFile: directory + "/buffer/enable", atomically: false, encoding: .utf8)
         return state.withLock { state in
             if let result = state.result { return result }
@@ -211,71 +250,69 @@ public final class IIOBufferedCapture: PowerRecorder, CustomStringConvertible {
         }
     }
 
-    /// Reads scans until `stop()`: waits for data up to 20 ms at a time, takes whatever whole
-    /// scans arrived, and keeps a partial one for the next read. Scans stamped before `since`
-    /// (left from an earlier capture) are skipped.
-    private func read(_ fd: Int32, since: Int64) {
-        let size = layout.size
-        var buffer = [UInt8](repeating: 0, count: max(size, 65536 / max(size, 1) * size))
-        var filled = 0
-        // Monotonic time minus boot-clock time: turns kernel stamps into the boot's timeline.
-        var origin: Int64?
-        while !state.withLock({ $0.stopping }) {
-            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&descriptor, 1, 20)
-            guard ready > 0 else { continue }
-            let count = buffer.withUnsafeMutableBytes { bytes in
-                bytes.baseAddress.map { Glibc.read(fd, $0 + filled, bytes.count - filled) } ?? -1
-            }
-            if count < 0 {
-                if errno == EAGAIN || errno == EINTR { continue }
-                let reason = String(cString: strerror(errno))
-                state.withLock { $0.errors.append("power meter \(self): read failed: \(reason)") }
-                return
-            }
-            if count == 0 {
+    /// Takes every whole scan the device has queued (reading until it has no more), keeping a
+    /// partial one for next time. Scans stamped before the capture started (left from an
+    /// earlier one) are skipped. Returns false when the device cannot be read any more.
+    func drain(_ fd: Int32) -> Bool {
+        reading.withLock { reading -> Bool in
+            let size = layout.size
+            while true {
+                let filled = reading.filled
+                let count = reading.buffer.withUnsafeMutableBytes { bytes in
+                    bytes.baseAddress.map { Glibc.read(fd, $0 + filled, bytes.count - filled) } ?? -1
+                }
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    if errno == EAGAIN { return true }
+                    let reason = String(cString: strerror(errno))
+                    state.withLock { $0.errors.append("power meter \(self): read failed: \(reason)") }
+                    return false
+                }
                 // A FIFO whose writer closed reads end-of-file until one opens it again.
-                usleep(5000)
-                continue
+                if count == 0 { return true }
+                reading.filled += count
+                decode(&reading, size: size)
             }
-            filled += count
-            let whole = filled / size * size
-            if origin == nil { origin = BootClock.monotonicNanoseconds() - clock.nanoseconds }
-            var decoded: [PowerSample] = []
-            decoded.reserveCapacity(whole / size)
-            var lost = 0
-            var last = state.withLock { $0.lastTimestamp }
-            buffer.withUnsafeBytes { bytes in
-                var offset = 0
-                while offset < whole {
-                    let scan = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + size)])
-                    offset += size
-                    let stamp = conversions.timestamp.value(in: scan)
-                    guard stamp >= since else { continue }
-                    if let previous = last, stamp - previous > periodNanoseconds * 3 / 2 {
-                        lost += Int((Double(stamp - previous) / Double(periodNanoseconds)).rounded()) - 1
-                    }
-                    last = stamp
-                    let time = stamp - (origin ?? 0)
-                    guard time >= 0 else { continue }
-                    decoded.append(sample(scan, at: time))
+        }
+    }
+
+    /// Decodes the whole scans in `reading`'s buffer into samples.
+    private func decode(_ reading: inout Reading, size: Int) {
+        let whole = reading.filled / size * size
+        if reading.origin == nil { reading.origin = BootClock.monotonicNanoseconds() - clock.nanoseconds }
+        let origin = reading.origin ?? 0
+        let since = reading.since
+        var decoded: [PowerSample] = []
+        decoded.reserveCapacity(whole / size)
+        var lost = 0
+        var last = reading.lastTimestamp
+        reading.buffer.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < whole {
+                let scan = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + size)])
+                offset += size
+                let stamp = conversions.timestamp.value(in: scan)
+                guard stamp >= since else { continue }
+                if let previous = last, stamp - previous > periodNanoseconds * 3 / 2 {
+                    lost += Int((Double(stamp - previous) / Double(periodNanoseconds)).rounded()) - 1
                 }
+                last = stamp
+                let time = stamp - origin
+                guard time >= 0 else { continue }
+                decoded.append(sample(scan, at: time))
             }
-            if whole < filled {
-                buffer.withUnsafeMutableBytes { bytes in
-                    if let base = bytes.baseAddress { memmove(base, base + whole, filled - whole) }
-                }
+        }
+        let rest = reading.filled - whole
+        if rest > 0 {
+            reading.buffer.withUnsafeMutableBytes { bytes in
+                if let base = bytes.baseAddress { memmove(base, base + whole, rest) }
             }
-            filled -= whole
-            state.withLock { state in
-                state.samples += decoded
-                state.lost += lost
-                state.lastTimestamp = last
-            }
-            var time = timespec()
-            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-            cpuNanoseconds.store(Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec), ordering: .relaxed)
-            if readIntervalMilliseconds > 0 { usleep(UInt32(readIntervalMilliseconds * 1000)) }
+        }
+        reading.filled = rest
+        reading.lastTimestamp = last
+        state.withLock { state in
+            state.samples += decoded
+            state.lost += lost
         }
     }
 
