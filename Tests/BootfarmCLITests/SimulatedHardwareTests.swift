@@ -115,6 +115,10 @@ struct SimulatedHardwareTests {
             name: "voltage and current rate with a buffer", power: "{kind: lcus, device: /dev/null, channel: 1}",
             meter: "    meter: {kind: iio, path: /tmp, buffer: true, voltage_current_hz: 10}\n",
             words: "'voltage_current_hz' and 'buffer: true' contradict"),
+        BadEntry(
+            name: "buffer device missing", power: "{kind: lcus, device: /dev/null, channel: 1}",
+            meter: "    meter: {kind: iio, path: /tmp, buffer: true, buffer_device: /nonexistent/iio-buffer}\n",
+            words: "buffer device /nonexistent/iio-buffer of the meter at /tmp does not exist"),
     ]
 
     @Test(arguments: badEntries)

@@ -26,8 +26,9 @@ public struct LabConfig: Sendable {
     /// The board called `name`.
     public func board(named name: String) -> BoardConfig? { boards.first { $0.name == name } }
 
-    /// Checks that the devices the lab names exist now (meter directories). Loading does not, so
-    /// a simulator can read the lab before it creates them.
+    /// Checks that the devices the lab names exist now (meter directories, and the character
+    /// device of a buffered meter). Loading does not, so a simulator can read the lab before it
+    /// creates them.
     public func checkDevices() throws(ConfigError) {
         for board in boards {
             guard let meter = board.meter, let path = meter.path else { continue }
@@ -35,6 +36,14 @@ public struct LabConfig: Sendable {
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
                 var error = meter.place
                 error.message = "meter path \(path) does not exist (a \(meter.kind.rawValue) device directory is expected)"
+                throw error
+            }
+            guard meter.buffered else { continue }
+            let device = meter.bufferDevice ?? "/dev/" + (path as NSString).lastPathComponent
+            guard FileManager.default.fileExists(atPath: device) else {
+                var error = meter.place
+                error.message =
+                    "buffer device \(device) of the meter at \(path) does not exist (is the IIO driver loaded? give buffer_device: when it lives elsewhere)"
                 throw error
             }
         }
