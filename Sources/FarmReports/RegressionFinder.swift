@@ -60,20 +60,12 @@ public struct RegressionFinder: Sendable {
 
     /// Analyzes `boots` (of one tree/branch) at the last of `revisions` (oldest first).
     public func report(tree: String, branch: String, revisions: [RevisionPoint], boots: [BootRecord]) -> RegressionReport? {
-        try? report(tree: tree, branch: branch, revisions: revisions) { body in for boot in boots { body(boot) } }
-    }
-
-    /// Like `report(tree:branch:revisions:boots:)`, reading the boots from `forEachBoot` one at a
-    /// time, so a large window is never held as records all at once (only their samples).
-    public func report(
-        tree: String, branch: String, revisions: [RevisionPoint], forEachBoot: ((BootRecord) -> Void) throws -> Void
-    ) throws -> RegressionReport? {
         let position = Dictionary(revisions.enumerated().map { ($0.element.describe, $0.offset) }, uniquingKeysWith: { first, _ in first })
         var lines: [RegressionKey: Int] = [:]
         var keys: [RegressionKey] = []
         var samples: [BootSample] = []
-        try forEachBoot { boot in
-            guard let revision = position[boot.revision.describe] else { return }
+        for boot in boots {
+            guard let revision = position[boot.revision.describe] else { continue }
             let key = RegressionKey(boot)
             let line =
                 lines[key]
@@ -84,7 +76,7 @@ public struct RegressionFinder: Sendable {
                 }()
             samples.append(BootSample(boot, line: line, revision: revision))
         }
-        return try report(tree: tree, branch: branch, revisions: revisions) { add in
+        return try? report(tree: tree, branch: branch, revisions: revisions) { add in
             for sample in samples { add(sample) }
             return keys
         }

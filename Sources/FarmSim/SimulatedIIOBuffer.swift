@@ -18,8 +18,9 @@ import Synchronization
 /// when its writing thread runs late it writes every scan it owes with its own time. Scans that
 /// do not fit in the FIFO (the reader fell behind by more than it holds, about four seconds at
 /// 1 kHz) are dropped, as an overflowing kernel buffer drops them, and counted in
-/// `droppedScans`. One thread writes for every started device in the process.
-public final class SimulatedIIOBuffer: Sendable {
+/// `droppedScans`. The thread that updates every simulated device writes the scans owed every
+/// 5 ms.
+public final class SimulatedIIOBuffer: PeriodicDevice {
     /// The sysfs-like folder, to hand to `IIOBufferedCapture`.
     public let directory: String
     /// The FIFO standing in for the character device.
@@ -42,11 +43,12 @@ public final class SimulatedIIOBuffer: Sendable {
         var fd: Int32 = -1
         /// The monotonic time of the next scan owed.
         var next: Int64 = 0
-        var written = 0
         var dropped = 0
         var stopped = false
         /// A scan cut short by a full FIFO, finished before any other.
         var pending: [UInt8] = []
+        /// Updates so far; the enable file is read every 20th (10 times a second).
+        var updates = 0
     }
 
     /// Lays out the device in `parent/name` with its FIFO at `bufferDevice` (default
@@ -101,13 +103,14 @@ public final class SimulatedIIOBuffer: Sendable {
 
     deinit { stop() }
 
-    /// Scans written into the FIFO so far.
-    public var writtenScans: Int { state.withLock { $0.written } }
     /// Scans dropped because the FIFO was full.
     public var droppedScans: Int { state.withLock { $0.dropped } }
 
+    /// How often the writer thread writes the scans owed.
+    static let writePeriodNanoseconds: Int64 = 5_000_000
+
     /// Starts the device (its scans flow while `buffer/enable` holds 1).
-    public func start() { Self.writer.add(self) }
+    public func start() { SimulatedDeviceWriter.shared.register(self, periodNanoseconds: Self.writePeriodNanoseconds) }
 
     /// Stops the device and removes its FIFO.
     public func stop() {
@@ -119,13 +122,23 @@ public final class SimulatedIIOBuffer: Sendable {
             return fd
         }
         guard fd >= 0 else { return }
-        Self.writer.remove(self)
+        SimulatedDeviceWriter.shared.unregister(self)
         close(fd)
         unlink(bufferDevice)
     }
 
-    /// CPU time of the thread writing every device's scans, in seconds.
-    public static var writerCPUSeconds: Double { writer.cpuSeconds }
+    /// CPU time of the thread that updates every simulated device, in seconds (the same thread
+    /// as `SimulatedPowerSensor.writerCPUSeconds`).
+    public static var writerCPUSeconds: Double { SimulatedDeviceWriter.shared.cpuSeconds }
+
+    /// One update, from the writer thread: the scans owed up to now.
+    func update() {
+        let checkEnable = state.withLock { state -> Bool in
+            defer { state.updates += 1 }
+            return state.updates % 20 == 0
+        }
+        catchUp(now: BootClock.monotonicNanoseconds(), checkEnable: checkEnable)
+    }
 
     private var enabled: Bool {
         (try? String(contentsOfFile: directory + "/buffer/enable", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -133,8 +146,8 @@ public final class SimulatedIIOBuffer: Sendable {
     }
 
     /// Writes every scan owed up to `now` (monotonic nanoseconds); `checkEnable` reads the
-    /// enable file (the writer does so a few times a second, not every pass).
-    fileprivate func catchUp(now: Int64, checkEnable: Bool) {
+    /// enable file (done a few times a second, not every update).
+    private func catchUp(now: Int64, checkEnable: Bool) {
         if checkEnable {
             let on = enabled
             state.withLock { state in
@@ -155,6 +168,8 @@ public final class SimulatedIIOBuffer: Sendable {
         state.withLock { state in
             guard state.fd >= 0, state.next > 0 else { return }
             var bytes: [UInt8] = state.pending
+            // Where whole scans begin in `bytes`: after the rest of a scan cut last time.
+            let firstScan = state.pending.count
             state.pending = []
             var due = state.next
             while due <= now {
@@ -165,16 +180,13 @@ public final class SimulatedIIOBuffer: Sendable {
             guard !bytes.isEmpty else { return }
             let written = bytes.withUnsafeBytes { write(state.fd, $0.baseAddress, $0.count) }
             let taken = max(0, written)
-            let whole = taken / Self.scanBytes
-            state.written += whole
             // A scan cut in the middle is finished first next time; whole scans that did not fit
             // are dropped, as a full kernel buffer drops them.
-            let partial = taken % Self.scanBytes
-            if partial > 0 {
-                state.pending = Array(bytes[taken..<(taken - partial + Self.scanBytes)])
-                state.written += 1
-            }
-            state.dropped += (bytes.count - taken - state.pending.count) / Self.scanBytes
+            let cutEnd =
+                taken < firstScan
+                ? firstScan : taken + (Self.scanBytes - (taken - firstScan) % Self.scanBytes) % Self.scanBytes
+            state.pending = Array(bytes[taken..<cutEnd])
+            state.dropped += (bytes.count - cutEnd) / Self.scanBytes
         }
     }
 
@@ -192,54 +204,5 @@ public final class SimulatedIIOBuffer: Sendable {
         le16(Int((current / Self.currentScaleMilliamps).rounded()))
         bytes.append(contentsOf: [0, 0])
         withUnsafeBytes(of: time.littleEndian) { bytes.append(contentsOf: $0) }
-    }
-
-    private static let writer = Writer()
-
-    /// One thread for every device: every 5 ms it writes what each owes.
-    private final class Writer: Sendable {
-        private let devices = Mutex<[ObjectIdentifier: SimulatedIIOBuffer]>([:])
-        private let running = Mutex(false)
-        private let cpu = Atomic<Int64>(0)
-
-        var cpuSeconds: Double { Double(cpu.load(ordering: .relaxed)) / 1e9 }
-
-        func add(_ device: SimulatedIIOBuffer) {
-            devices.withLock { $0[ObjectIdentifier(device)] = device }
-            let start = running.withLock { running -> Bool in
-                defer { running = true }
-                return !running
-            }
-            if start {
-                let thread = Thread { [self] in run() }
-                thread.name = "simulated iio buffers"
-                thread.start()
-            }
-        }
-
-        func remove(_ device: SimulatedIIOBuffer) {
-            devices.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(device)) }
-        }
-
-        private func run() {
-            var pass = 0
-            while true {
-                let current = devices.withLock { Array($0.values) }
-                if current.isEmpty {
-                    let stop = running.withLock { running -> Bool in
-                        if devices.withLock({ $0.isEmpty }) { running = false }
-                        return !running
-                    }
-                    if stop { return }
-                }
-                let now = BootClock.monotonicNanoseconds()
-                for device in current { device.catchUp(now: now, checkEnable: pass % 20 == 0) }
-                pass += 1
-                var time = timespec()
-                clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-                cpu.store(Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec), ordering: .relaxed)
-                usleep(5000)
-            }
-        }
     }
 }

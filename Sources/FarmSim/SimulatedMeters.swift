@@ -18,7 +18,8 @@ public enum SimulatedMeters {
                 rateHz: meter.rateHz
             ) { time in model.watts(at: stage.withLock { $0 }, sample: Int(time / 1_000_000)) }
             device.start()
-            return { new in stage.withLock { $0 = new } }
+            // The writer holds devices weakly: the hook keeps this one alive.
+            return { new in withExtendedLifetime(device) { stage.withLock { $0 = new } } }
         }
         let sensor = try SimulatedPowerSensor(
             interface: meter.kind == .hwmon ? .hwmon : .iio, in: (path as NSString).deletingLastPathComponent,

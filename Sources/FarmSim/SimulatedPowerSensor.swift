@@ -17,7 +17,7 @@ import Synchronization
 /// /dev/shm are much cheaper to update than on ext4, where each replacing rename also flushes the
 /// new file's data. One thread updates every started sensor in the process (`writerCPUSeconds`
 /// is its CPU time).
-public final class SimulatedPowerSensor: Sendable {
+public final class SimulatedPowerSensor: PeriodicDevice {
     /// Which kernel interface the folder imitates.
     public enum Interface: String, Sendable {
         /// `name` (`ina226`), `power1_input` (µW), `curr1_input` (mA), `in1_input` (mV).
@@ -109,9 +109,9 @@ public final class SimulatedPowerSensor: Sendable {
         }
     }
 
-    /// CPU time of the thread that updates every sensor's files, in seconds, since the process
-    /// started (for benchmarks that count the simulation's cost).
-    public static var writerCPUSeconds: Double { SimulatedPowerSensorWriter.shared.cpuSeconds }
+    /// CPU time of the thread that updates every simulated device (sensor files and IIO buffers),
+    /// in seconds, since the process started (for benchmarks that count the simulation's cost).
+    public static var writerCPUSeconds: Double { SimulatedDeviceWriter.shared.cpuSeconds }
 
     /// Starts updating the files: once at once, then `updateRateHz` times a second. Calling it
     /// again, or after `stop()`, does nothing.
@@ -123,13 +123,13 @@ public final class SimulatedPowerSensor: Sendable {
             return true
         }
         guard mustStart else { return }
-        SimulatedPowerSensorWriter.shared.register(self, periodNanoseconds: Int64((1e9 / updateRateHz).rounded()))
+        SimulatedDeviceWriter.shared.register(self, periodNanoseconds: Int64((1e9 / updateRateHz).rounded()))
     }
 
     /// Stops updating the files; returns once an update under way has finished. The files stay.
     public func stop() {
         state.withLock { state in state.stopped = true }
-        SimulatedPowerSensorWriter.shared.unregister(self)
+        SimulatedDeviceWriter.shared.unregister(self)
     }
 
     /// Sets the board's stage; `nil` means powered off. The next update follows it.

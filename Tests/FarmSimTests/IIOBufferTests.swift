@@ -113,6 +113,40 @@ struct IIOBufferTests {
         #expect(reader.cpuSeconds > 0)
     }
 
+    /// A device nobody reads fills its FIFO and then drops whole scans; what it queued stays
+    /// whole scans, so a late reader stays aligned.
+    @Test func aFullBufferDropsWholeScansAndStaysAligned() async throws {
+        let parent = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let rate = 200_000.0
+        let device = try SimulatedIIOBuffer(in: parent, name: "iio:device9", rateHz: rate) { _ in 1 }
+        defer { device.stop() }
+        try "1\n".write(toFile: device.directory + "/buffer/enable", atomically: false, encoding: .utf8)
+        device.start()
+        try await Task.sleep(for: .milliseconds(800))
+        #expect(device.droppedScans > 0)
+        let reader = open(device.bufferDevice, O_RDONLY | O_NONBLOCK)
+        #expect(reader >= 0)
+        defer { close(reader) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(reader, $0.baseAddress, $0.count) }
+            if count <= 0 { break }
+            bytes += chunk[0..<count]
+        }
+        #expect(bytes.count >= 16 * 1000)
+        let period = Int64((1e9 / rate).rounded())
+        var stamps: [Int64] = []
+        for offset in stride(from: 0, to: bytes.count - 15, by: 16) {
+            #expect(bytes[offset] == 0xA0 && bytes[offset + 1] == 0x0F, "bus voltage of the scan at byte \(offset)")
+            stamps.append(bytes[(offset + 8)..<(offset + 16)].reversed().reduce(Int64(0)) { $0 << 8 | Int64($1) })
+        }
+        let first = try #require(stamps.first)
+        #expect(stamps.allSatisfy { ($0 - first) % period == 0 })
+        #expect(zip(stamps.dropFirst(), stamps).allSatisfy { $0 > $1 })
+    }
+
     /// Monotonic time minus boot-clock time.
     func clockOffset(_ clock: BootClock) -> Int64 { BootClock.monotonicNanoseconds() - clock.nanoseconds }
 

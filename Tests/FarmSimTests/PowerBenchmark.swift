@@ -36,19 +36,23 @@ struct PowerBenchmark {
         environment["BOOTFARM_BENCH_POWER_\(name)"].flatMap(Double.init) ?? fallback
     }
 
+    /// The load both modes run: meters, their rate, seconds, consoles, baud, and whether the
+    /// stall probe runs.
+    static var load: (meters: Int, rateHz: Double, seconds: Double, consoles: Int, baud: Int, probing: Bool) {
+        (
+            Int(setting("METERS", 64)), setting("RATE_HZ", 1000), setting("SECONDS", 30), Int(setting("CONSOLES", 64)),
+            Int(setting("BAUD", 115_200)), environment["BOOTFARM_BENCH_POWER_PROBE"] != "no"
+        )
+    }
+
     @Test(.enabled(if: enabled, "power benchmark: set BOOTFARM_BENCH_POWER=1 to run it (bench/power does)"))
     func sixtyFourMetersAtOneKilohertzWhileConsolesStream() async throws {
-        let meterCount = Int(Self.setting("METERS", 64))
-        let rateHz = Self.setting("RATE_HZ", 1000)
-        let seconds = Self.setting("SECONDS", 30)
-        let consoleCount = Int(Self.setting("CONSOLES", 64))
-        let baud = Int(Self.setting("BAUD", 115_200))
+        let (meterCount, rateHz, seconds, consoleCount, baud, probing) = Self.load
         let sensorHz = Self.setting("SENSOR_HZ", 20)
         let dedicated = Self.environment["BOOTFARM_BENCH_POWER_THREADS"] == "dedicated"
         let powerOnly = Self.environment["BOOTFARM_BENCH_POWER_CHANNELS"] == "power"
         let standby = Self.environment["BOOTFARM_BENCH_POWER_STANDBY"] != "no"
         let voltageAndCurrentHz = Self.setting("VOLTAGE_CURRENT_HZ", PowerSampler.defaultVoltageAndCurrentRateHz)
-        let probing = Self.environment["BOOTFARM_BENCH_POWER_PROBE"] != "no"
 
         let base = FileManager.default.isWritableFile(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
         let folder = (base as NSString).appendingPathComponent("bootfarm-power-bench-\(getpid())")
@@ -151,17 +155,13 @@ struct PowerBenchmark {
 
     /// The same load with the meters read through their IIO buffers: each simulated INA226
     /// samples on its own timeline and queues stamped scans, and one `IIOBufferedCapture` per
-    /// meter, all read by one `IIOBufferReader` thread, takes them in blocks. Lost samples are gaps between the stamps of the scans read
-    /// plus scans the devices dropped because their buffers were full.
+    /// meter, all read by one `IIOBufferReader` thread, takes them in blocks. Lost samples are
+    /// gaps between the stamps of the scans read plus scans the devices dropped because their
+    /// buffers were full.
     @Test(.enabled(if: bufferEnabled, "power benchmark, buffer mode: set BOOTFARM_BENCH_POWER=1 and _MODE=buffer"))
     func sixtyFourBufferedMetersAtOneKilohertzWhileConsolesStream() async throws {
-        let meterCount = Int(Self.setting("METERS", 64))
-        let rateHz = Self.setting("RATE_HZ", 1000)
-        let seconds = Self.setting("SECONDS", 30)
-        let consoleCount = Int(Self.setting("CONSOLES", 64))
-        let baud = Int(Self.setting("BAUD", 115_200))
+        let (meterCount, rateHz, seconds, consoleCount, baud, probing) = Self.load
         let readMilliseconds = Int(Self.setting("READ_MS", 10))
-        let probing = Self.environment["BOOTFARM_BENCH_POWER_PROBE"] != "no"
 
         let folder = "/dev/shm/bootfarm-power-bench-\(getpid())"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -344,9 +344,7 @@ private final class StallProbe: Sendable {
             }
             tick = current + 1
         }
-        var time = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-        cpuNanoseconds.wrappingAdd(Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec), ordering: .relaxed)
+        cpuNanoseconds.wrappingAdd(BootClock.threadCPUNanoseconds(), ordering: .relaxed)
     }
 }
 

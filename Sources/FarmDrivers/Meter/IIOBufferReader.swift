@@ -88,9 +88,7 @@ public final class IIOBufferReader: Sendable {
                     }
                 }
             }
-            var time = timespec()
-            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-            cpuNanoseconds.store(Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec), ordering: .relaxed)
+            cpuNanoseconds.store(BootClock.threadCPUNanoseconds(), ordering: .relaxed)
             usleep(UInt32(intervalMilliseconds * 1000))
         }
     }

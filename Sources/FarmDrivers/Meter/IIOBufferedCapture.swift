@@ -52,10 +52,19 @@ public final class IIOBufferedCapture: PowerRecorder, CustomStringConvertible {
     private let done = DispatchSemaphore(value: 0)
 
     private struct Conversions: Sendable {
-        var power: (channel: IIOScanChannel, offset: Double, scale: Double)?
-        var voltage: (channel: IIOScanChannel, offset: Double, scale: Double)?
-        var current: (channel: IIOScanChannel, offset: Double, scale: Double)?
+        var power: Conversion?
+        var voltage: Conversion?
+        var current: Conversion?
         var timestamp: IIOScanChannel
+    }
+
+    /// A channel in the scan and how its raw value becomes mW, mV or mA.
+    private struct Conversion: Sendable {
+        let channel: IIOScanChannel
+        let offset: Double
+        let scale: Double
+
+        func value(in scan: UnsafeRawBufferPointer) -> Double { (Double(channel.value(in: scan)) + offset) * scale }
     }
 
     private struct State {
@@ -94,12 +103,6 @@ public final class IIOBufferedCapture: PowerRecorder, CustomStringConvertible {
                 throw .unreadable(path: path(name), reason: "cannot write \(value): \(error.localizedDescription)")
             }
         }
-        func attribute(_ type: String, _ number: Int, _ name: String, default fallback: Double) throws(PowerMeterError) -> Double {
-            for candidate in ["in_\(type)\(number)_\(name)", "in_\(type)_\(name)"] where SensorAttributeFile.exists(path(candidate)) {
-                return try SensorAttributeFile(path: path(candidate), expected: candidate).readDecimal()
-            }
-            return fallback
-        }
         let expected = "scan_elements/in_power\(powerChannel)_en (an IIO device with a buffer)"
         guard SensorAttributeFile.exists(path("scan_elements/in_power\(powerChannel)_en")) else {
             throw .missingFile(path: path("scan_elements/in_power\(powerChannel)_en"), expected: expected)
@@ -110,8 +113,9 @@ public final class IIOBufferedCapture: PowerRecorder, CustomStringConvertible {
         // A capture left running (a crashed agent) must stop before channels can change.
         try write("0", to: "buffer/enable")
         var channels: [IIOScanChannel] = []
-        func enable(_ name: String) throws(PowerMeterError) -> IIOScanChannel? {
-            guard SensorAttributeFile.exists(path("scan_elements/in_\(name)_en")) else { return nil }
+        /// Enables channel `name` where the device has it and notes where it sits in a scan.
+        func enable(_ name: String) throws(PowerMeterError) {
+            guard SensorAttributeFile.exists(path("scan_elements/in_\(name)_en")) else { return }
             try write("1", to: "scan_elements/in_\(name)_en")
             let indexText = try text("scan_elements/in_\(name)_index")
             let typeText = try text("scan_elements/in_\(name)_type")
@@ -122,39 +126,23 @@ public final class IIOBufferedCapture: PowerRecorder, CustomStringConvertible {
                 throw .malformedValue(path: path("scan_elements/in_\(name)_type"), text: typeText)
             }
             channels.append(channel)
-            return channel
         }
-        guard let timestamp = try enable("timestamp") else {
-            throw .missingFile(path: path("scan_elements/in_timestamp_en"), expected: "a timestamp channel")
-        }
-        var conversions = Conversions(timestamp: timestamp)
-        if let channel = try enable("power\(powerChannel)") {
-            conversions.power = (
-                channel, try attribute("power", powerChannel, "offset", default: 0),
-                try attribute("power", powerChannel, "scale", default: 1)
-            )
-        }
-        if let channel = try enable("voltage\(voltageChannel)") {
-            conversions.voltage = (
-                channel, try attribute("voltage", voltageChannel, "offset", default: 0),
-                try attribute("voltage", voltageChannel, "scale", default: 1)
-            )
-        }
-        if let channel = try enable("current\(currentChannel)") {
-            conversions.current = (
-                channel, try attribute("current", currentChannel, "offset", default: 0),
-                try attribute("current", currentChannel, "scale", default: 1)
-            )
-        }
+        for name in ["power\(powerChannel)", "voltage\(voltageChannel)", "current\(currentChannel)", "timestamp"] { try enable(name) }
         if SensorAttributeFile.exists(path("current_timestamp_clock")) { try write("monotonic", to: "current_timestamp_clock") }
         if SensorAttributeFile.exists(path("buffer/length")) { try write("4096", to: "buffer/length") }
         let layout = IIOScanLayout(channels)
-        // Offsets come from the layout.
-        func placed(_ channel: IIOScanChannel) -> IIOScanChannel { layout.channel(channel.name) ?? channel }
-        conversions.timestamp = placed(timestamp)
-        conversions.power = conversions.power.map { (placed($0.channel), $0.offset, $0.scale) }
-        conversions.voltage = conversions.voltage.map { (placed($0.channel), $0.offset, $0.scale) }
-        conversions.current = conversions.current.map { (placed($0.channel), $0.offset, $0.scale) }
+        guard let timestamp = layout.channel("timestamp") else {
+            throw .missingFile(path: path("scan_elements/in_timestamp_en"), expected: "a timestamp channel")
+        }
+        func conversion(_ type: String, _ number: Int) throws(PowerMeterError) -> Conversion? {
+            guard let channel = layout.channel("\(type)\(number)") else { return nil }
+            return Conversion(
+                channel: channel, offset: try IIOPowerMeter.channelAttribute("offset", type: type, number: number, in: base, default: 0),
+                scale: try IIOPowerMeter.channelAttribute("scale", type: type, number: number, in: base, default: 1))
+        }
+        let conversions = Conversions(
+            power: try conversion("power", powerChannel), voltage: try conversion("voltage", voltageChannel),
+            current: try conversion("current", currentChannel), timestamp: timestamp)
         var frequency = rateHz
         for name in ["sampling_frequency", "in_sampling_frequency"] where SensorAttributeFile.exists(path(name)) {
             frequency = try SensorAttributeFile(path: path(name), expected: name).readDecimal()
@@ -208,9 +196,7 @@ public final class IIOBufferedCapture: PowerRecorder, CustomStringConvertible {
                 var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
                 guard poll(&descriptor, 1, 20) > 0 else { continue }
                 guard drain(fd) else { break }
-                var time = timespec()
-                clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-                cpuNanoseconds.store(Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec), ordering: .relaxed)
+                cpuNanoseconds.store(BootClock.threadCPUNanoseconds(), ordering: .relaxed)
                 if readIntervalMilliseconds > 0 { usleep(UInt32(readIntervalMilliseconds * 1000)) }
             }
             close(fd)
@@ -317,15 +303,13 @@ public final class IIOBufferedCapture: PowerRecorder, CustomStringConvertible {
     }
 
     private func sample(_ scan: UnsafeRawBufferPointer, at time: Int64) -> PowerSample {
-        func value(_ conversion: (channel: IIOScanChannel, offset: Double, scale: Double)?) -> Double? {
-            conversion.map { (Double($0.channel.value(in: scan)) + $0.offset) * $0.scale }
-        }
-        let voltage = value(conversions.voltage)
-        let current = value(conversions.current)
-        let milliwatts = value(conversions.power) ?? (voltage ?? 0) * (current ?? 0) / 1000
+        let voltage = conversions.voltage?.value(in: scan)
+        let current = conversions.current?.value(in: scan)
+        let milliwatts = conversions.power?.value(in: scan) ?? (voltage ?? 0) * (current ?? 0) / 1000
         let microwatts = (milliwatts * 1000).rounded()
+        // Int64(_:) traps on values out of its range; a scale file could make one.
         return PowerSample(
-            timeNanoseconds: time, powerMicrowatts: microwatts.isFinite ? Int64(clamping: Int64(microwatts)) : 0,
+            timeNanoseconds: time, powerMicrowatts: microwatts.isFinite && abs(microwatts) < 9.2e18 ? Int64(microwatts) : 0,
             voltageMillivolts: voltage, currentMilliamps: current)
     }
 }

@@ -52,14 +52,9 @@ public final class IIOPowerMeter: PowerMeter, CustomStringConvertible {
             let rawPath = path("in_\(type)\(number)_raw")
             guard SensorAttributeFile.exists(rawPath) else { return nil }
             let raw = try SensorAttributeFile(path: rawPath, expected: expected)
-            func attribute(_ name: String, default fallback: Double) throws(PowerMeterError) -> Double {
-                for candidate in [path("in_\(type)\(number)_\(name)"), path("in_\(type)_\(name)")]
-                where SensorAttributeFile.exists(candidate) {
-                    return try SensorAttributeFile(path: candidate, expected: candidate).readDecimal()
-                }
-                return fallback
-            }
-            return Channel(raw: raw, offset: try attribute("offset", default: 0), scale: try attribute("scale", default: 1))
+            return Channel(
+                raw: raw, offset: try Self.channelAttribute("offset", type: type, number: number, in: directory, default: 0),
+                scale: try Self.channelAttribute("scale", type: type, number: number, in: directory, default: 1))
         }
 
         var channels = Channels()
@@ -76,6 +71,18 @@ public final class IIOPowerMeter: PowerMeter, CustomStringConvertible {
         self.directory = directory
         deviceName = name.flatMap { $0.isEmpty ? nil : $0 }
         self.channels = Mutex(channels)
+    }
+
+    /// Channel `type``number`'s `name` (`scale`, `offset`) in the device `directory`: its own
+    /// `in_<type><N>_<name>` file, else the type's shared `in_<type>_<name>`, else `fallback`.
+    static func channelAttribute(
+        _ name: String, type: String, number: Int, in directory: String, default fallback: Double
+    ) throws(PowerMeterError) -> Double {
+        let base = directory.hasSuffix("/") ? directory : directory + "/"
+        for candidate in [base + "in_\(type)\(number)_\(name)", base + "in_\(type)_\(name)"] where SensorAttributeFile.exists(candidate) {
+            return try SensorAttributeFile(path: candidate, expected: candidate).readDecimal()
+        }
+        return fallback
     }
 
     public func read() throws(PowerMeterError) -> PowerReading {

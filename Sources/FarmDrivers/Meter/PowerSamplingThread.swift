@@ -302,9 +302,5 @@ public final class PowerSamplingThread: Sendable {
 
     fileprivate static func monotonicNanoseconds() -> Int64 { BootClock.monotonicNanoseconds() }
 
-    private static func threadCPUNanoseconds() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
-    }
+    private static func threadCPUNanoseconds() -> Int64 { BootClock.threadCPUNanoseconds() }
 }

@@ -6,17 +6,23 @@ import Synchronization
     import Glibc
 #endif
 
-/// The one thread that updates the files of every started `SimulatedPowerSensor` in the
-/// process, each sensor at its own rate.
+/// A simulated device whose files the writer thread updates now and then.
+protocol PeriodicDevice: AnyObject, Sendable {
+    /// One update, from the writer thread.
+    func update()
+}
+
+/// The one thread that updates every started simulated device in the process (the files of a
+/// `SimulatedPowerSensor`, the scans of a `SimulatedIIOBuffer`), each at its own rate.
 ///
-/// One thread for all of them because a simulated lab or a benchmark runs tens of sensors: a
-/// thread each would wake tens of times more often for the same file updates. Update ticks lie
-/// on a grid of each sensor's period on the monotonic clock, so sensors of one rate are updated
-/// in one wake-up. Sensors are held weakly: one dropped without `stop()` is left out. The thread
-/// runs while a sensor is registered.
-final class SimulatedPowerSensorWriter: Sendable {
-    /// The writer every sensor uses.
-    static let shared = SimulatedPowerSensorWriter()
+/// One thread for all of them because a simulated lab or a benchmark runs tens of devices: a
+/// thread each would wake tens of times more often for the same updates. Update ticks lie on a
+/// grid of each device's period on the monotonic clock, so devices of one rate are updated in
+/// one wake-up. Devices are held weakly: one dropped without `stop()` is left out. The thread
+/// runs while a device is registered.
+final class SimulatedDeviceWriter: Sendable {
+    /// The writer every device uses.
+    static let shared = SimulatedDeviceWriter()
 
     private let state = Mutex(State())
     private let cpuNanoseconds = Atomic<Int64>(0)
@@ -31,7 +37,7 @@ final class SimulatedPowerSensorWriter: Sendable {
     }
 
     private struct Registration {
-        weak var sensor: SimulatedPowerSensor?
+        weak var device: (any PeriodicDevice)?
         let identifier: ObjectIdentifier
         let periodNanoseconds: Int64
         /// The next update, as a multiple of the period.
@@ -41,14 +47,14 @@ final class SimulatedPowerSensorWriter: Sendable {
     /// CPU time the writer thread has used, in seconds, over all its runs.
     var cpuSeconds: Double { Double(cpuNanoseconds.load(ordering: .relaxed)) / 1e9 }
 
-    /// Updates `sensor` every `periodNanoseconds`, the first time a whole period or more from now
+    /// Updates `device` every `periodNanoseconds`, the first time a whole period or more from now
     /// (the caller wrote its first values).
-    func register(_ sensor: SimulatedPowerSensor, periodNanoseconds: Int64) {
+    func register(_ device: any PeriodicDevice, periodNanoseconds: Int64) {
         let now = BootClock.monotonicNanoseconds()
         let mustStart = state.withLock { state in
             state.registrations.append(
                 Registration(
-                    sensor: sensor, identifier: ObjectIdentifier(sensor), periodNanoseconds: periodNanoseconds,
+                    device: device, identifier: ObjectIdentifier(device), periodNanoseconds: periodNanoseconds,
                     nextTick: now / periodNanoseconds + 2))
             if state.running { return false }
             state.running = true
@@ -56,25 +62,25 @@ final class SimulatedPowerSensorWriter: Sendable {
         }
         guard mustStart else { return }
         let thread = Thread { [self] in run() }
-        thread.name = "simulated power sensors"
+        thread.name = "simulated devices"
         thread.start()
     }
 
-    /// Stops updating `sensor`. An update under way may still finish; the sensor's own lock
+    /// Stops updating `device`. An update under way may still finish; the device's own lock
     /// keeps it from writing after its `stop()`.
-    func unregister(_ sensor: SimulatedPowerSensor) {
-        let identifier = ObjectIdentifier(sensor)
+    func unregister(_ device: any PeriodicDevice) {
+        let identifier = ObjectIdentifier(device)
         state.withLock { state in state.registrations.removeAll { $0.identifier == identifier } }
     }
 
     private func run() {
-        var lastCPU = Self.threadCPUNanoseconds()
-        var due: [SimulatedPowerSensor] = []
+        var lastCPU = BootClock.threadCPUNanoseconds()
+        var due: [any PeriodicDevice] = []
         while true {
             due.removeAll(keepingCapacity: true)
             let now = BootClock.monotonicNanoseconds()
             let wake = state.withLock { state -> Int64? in
-                state.registrations.removeAll { $0.sensor == nil }
+                state.registrations.removeAll { $0.device == nil }
                 if state.registrations.isEmpty {
                     state.running = false
                     return nil
@@ -82,8 +88,8 @@ final class SimulatedPowerSensorWriter: Sendable {
                 var wake = Int64.max
                 for index in state.registrations.indices {
                     let period = state.registrations[index].periodNanoseconds
-                    if now >= state.registrations[index].nextTick * period, let sensor = state.registrations[index].sensor {
-                        due.append(sensor)
+                    if now >= state.registrations[index].nextTick * period, let device = state.registrations[index].device {
+                        due.append(device)
                         // Updates that came due while the thread was held up are skipped, not
                         // made up in a burst.
                         state.registrations[index].nextTick = now / period + 1
@@ -93,10 +99,10 @@ final class SimulatedPowerSensorWriter: Sendable {
                 return wake
             }
             guard let wake else { break }
-            // Outside the writer's lock: a sensor's update takes the sensor's own lock.
-            for sensor in due { sensor.update() }
+            // Outside the writer's lock: a device's update takes the device's own lock.
+            for device in due { device.update() }
             due.removeAll(keepingCapacity: true)
-            let cpu = Self.threadCPUNanoseconds()
+            let cpu = BootClock.threadCPUNanoseconds()
             cpuNanoseconds.wrappingAdd(cpu - lastCPU, ordering: .relaxed)
             lastCPU = cpu
             let until = min(wake, BootClock.monotonicNanoseconds() + Self.maximumSleepNanoseconds)
@@ -104,12 +110,6 @@ final class SimulatedPowerSensorWriter: Sendable {
             // Absolute deadlines: the update rate does not drift with the time writes take.
             while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &target, nil) == EINTR {}
         }
-        cpuNanoseconds.wrappingAdd(Self.threadCPUNanoseconds() - lastCPU, ordering: .relaxed)
-    }
-
-    private static func threadCPUNanoseconds() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+        cpuNanoseconds.wrappingAdd(BootClock.threadCPUNanoseconds() - lastCPU, ordering: .relaxed)
     }
 }
