@@ -26,7 +26,7 @@ let package = Package(
         ),
         .target(
             name: "FarmDrivers",
-            dependencies: ["FarmCore", "CLibUSB", "CLibUDev", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["FarmCore", "CFarmShims", "CLibUSB", "CLibUDev", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "FarmSim", dependencies: ["FarmCore", "FarmDrivers"]),
         .target(name: "FarmStore", dependencies: ["FarmCore", "CSQLite"]),

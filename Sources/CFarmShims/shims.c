@@ -6,6 +6,10 @@
 #include <stdint.h>
 #include <sys/mman.h>
 
+int farm_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+}
+
 void farm_advise_huge_pages(void *address, size_t length) {
 #ifdef MADV_HUGEPAGE
     const uintptr_t huge = 2u << 20;

@@ -37,6 +37,22 @@ import Testing
         #expect(sleeper.status == -SIGTERM)
     }
 
+    @Test("a child inherits none of bootfarm's descriptors, close-on-exec or not, beyond its standard three")
+    func childInheritsNoDescriptors() async throws {
+        let folder = try TemporaryFolder()
+        // A descriptor opened without O_CLOEXEC, as a PTY from openpty() is.
+        let inheritable = Glibc.open(folder.file("held"), O_WRONLY | O_CREAT, 0o644)
+        try #require(inheritable > 2)
+        defer { Glibc.close(inheritable) }
+        let log = folder.file("fds.log")
+        let probe = try ChildProcess.launch("/bin/sh", ["-c", "ls /proc/self/fd"], logPath: log)
+        #expect(await probe.waitForExit(seconds: 5))
+        // ls itself opens one descriptor to read the folder.
+        let descriptors = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").compactMap { Int($0) }
+        #expect(Set(descriptors).isSubset(of: [0, 1, 2, 3]), "\(descriptors)")
+        #expect(!descriptors.contains(Int(inheritable)) || inheritable == 3)
+    }
+
     @Test func exitStatusAndOutputAreRecorded() async throws {
         let folder = try TemporaryFolder()
         let log = folder.file("child.log")

@@ -24,6 +24,10 @@ final class PseudoTerminal {
             Glibc.close(slave)
             throw TestIOError(operation: "ttyname", code: code)
         }
+        // Not handed to processes other tests start meanwhile: one holding the master open would
+        // keep the console from seeing this board's end close.
+        _ = fcntl(master, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(slave, F_SETFD, FD_CLOEXEC)
         self.master = master
         self.slave = slave
         path = String(cString: name)

@@ -1,3 +1,4 @@
+import CFarmShims
 import Foundation
 
 #if canImport(Glibc)
@@ -144,6 +145,9 @@ public final class ChildProcess: @unchecked Sendable {
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
             posix_spawn_file_actions_adddup2(&actions, log, 1)
             posix_spawn_file_actions_adddup2(&actions, log, 2)
+            // Nothing else of bootfarm's reaches the child: a QEMU holding another board's console
+            // PTY, relay port or socket open would keep that end from ever seeing it close.
+            _ = farm_spawn_close_from(&actions, 3)
             var attributes = posix_spawnattr_t()
             posix_spawnattr_init(&attributes)
             defer { posix_spawnattr_destroy(&attributes) }
