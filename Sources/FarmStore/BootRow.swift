@@ -1,6 +1,16 @@
 import FarmCore
 import Foundation
 
+/// Where the values of a row of `boots` go, parameter 1 first: a statement's parameters, or a
+/// batch of packed rows.
+protocol BootRowSink {
+    mutating func bind(_ index: Int32, _ value: String?)
+    mutating func bind(_ index: Int32, _ value: Int?)
+    mutating func bind(_ index: Int32, _ value: Double?)
+}
+
+extension SQLiteStatement: BootRowSink {}
+
 /// Maps `BootRecord` to and from a row of `boots`.
 enum BootRow {
     static let columns = """
@@ -29,15 +39,25 @@ enum BootRow {
         """
 
     static func bindRevision(_ record: BootRecord, to statement: SQLiteStatement) {
-        statement.bind(1, record.revision.tree)
-        statement.bind(2, record.revision.branch)
-        statement.bind(3, record.revision.describe)
-        statement.bind(4, record.revision.commit)
-        statement.bind(5, record.revision.commitTime)
-        statement.bind(6, record.startedAt)
+        bindRevision(record.revision, firstSeen: record.startedAt, to: statement)
+    }
+
+    static func bindRevision(_ revision: Revision, firstSeen: String, to statement: SQLiteStatement) {
+        statement.bind(1, revision.tree)
+        statement.bind(2, revision.branch)
+        statement.bind(3, revision.describe)
+        statement.bind(4, revision.commit)
+        statement.bind(5, revision.commitTime)
+        statement.bind(6, firstSeen)
     }
 
     static func bind(_ record: BootRecord, to statement: SQLiteStatement) {
+        var statement = statement
+        bind(record, to: &statement)
+    }
+
+    /// Gives the record's values to `statement`, parameter 1 first, in `columns` order.
+    static func bind<Sink: BootRowSink>(_ record: BootRecord, to statement: inout Sink) {
         statement.bind(1, record.id)
         statement.bind(2, record.lab)
         statement.bind(3, record.board)

@@ -41,8 +41,8 @@ extension ResultStore {
         } catch {
             throw StoreError.cannotOpen(path: path, message: "cannot read the import file: \(error.localizedDescription)")
         }
-        // Parsing runs on its own thread, a batch ahead of the inserts: the two halves of an
-        // import cost about the same, and a lab machine has at least two cores.
+        // Parsing runs on threads of its own, batches ahead of the inserts: SQLite writes on one
+        // thread, so everything else a record needs is done on the others.
         let parser = ImportParser(data: data)
         parser.start()
         defer { parser.stop() }
@@ -70,12 +70,6 @@ extension ResultStore {
                     }
                     let insert = try database.prepare(BootRow.upsertSQL)
                     var extras = BootExtrasWriter(database: database)
-                    // Into an empty store every line is a new boot: the board summary is counted
-                    // here as lines go by, cheaper than a pass over the table at the end.
-                    let tallyBoards = rebuildIndexes && existing == 0
-                    var boards = BoardTally()
-                    var revisions: [RevisionKey: BootRecord] = [:]
-                    var lastRevision: RevisionKey?
                     var failed = false
                     while let batch = parser.next() {
                         summary.lines += batch.lines
@@ -87,46 +81,37 @@ extension ResultStore {
                         // After a bad line nothing more is stored, but every line is still read so
                         // that all bad lines are reported.
                         if failed { continue }
-                        for imported in batch.records {
-                            insert.reset()
-                            BootRow.bind(imported.record, to: insert)
+                        // The parsers packed the rows and did all else a record needs (revisions,
+                        // board summary): this thread, the one SQLite writes on, only binds and steps.
+                        var nextExtras = 0
+                        try batch.rows.forEachRow(binding: insert) { (row) throws(StoreError) in
                             try insert.step()
-                            try extras.write(imported)
-                            // Consecutive records mostly share a revision: compare before hashing.
-                            let revision = imported.record.revision
-                            if let last = lastRevision, last.describe == revision.describe, last.tree == revision.tree,
-                                last.branch == revision.branch,
-                                let known = revisions[last], known.startedAt <= imported.record.startedAt
-                            {
-                                // Known, and this boot is not earlier: nothing to update.
-                            } else {
-                                let key = RevisionKey(tree: revision.tree, branch: revision.branch, describe: revision.describe)
-                                if let known = revisions[key], known.startedAt <= imported.record.startedAt {
-                                } else {
-                                    revisions[key] = imported.record
-                                }
-                                lastRevision = key
+                            while nextExtras < batch.extras.count && batch.extras[nextExtras].row == row {
+                                try extras.write(batch.extras[nextExtras].boot)
+                                nextExtras += 1
                             }
-                            if tallyBoards { boards.count(imported.record) }
                             summary.imported += 1
                             if summary.imported % 100_000 == 0 { progress(summary.imported) }
                         }
                     }
                     if failed { throw StoreError.rolledBack(reason: "bad lines in \(path)") }
+                    let digest = parser.digest()
                     if rebuildIndexes {
                         try StoreSchema.createSecondaryIndexes(database)
-                        // A file that repeats an id replaced a boot it added: then the tally is off.
-                        if tallyBoards, try countUnlocked() == summary.imported {
-                            try boards.write(to: database)
+                        // Into an empty store every line is a new boot, and the parsers' board
+                        // summary is the store's, cheaper than a pass over the table; unless a
+                        // line replaced a boot an earlier line added.
+                        if existing == 0, try countUnlocked() == summary.imported {
+                            try digest.boards.write(to: database)
                             try database.execute(StoreSchema.boardSummaryTriggersSQL)
                         } else {
                             try StoreSchema.restoreBoardSummary(database)
                         }
                     }
                     let revision = try database.prepare(BootRow.insertRevisionSQL)
-                    for record in revisions.values {
+                    for first in digest.revisions.values {
                         revision.reset()
-                        BootRow.bindRevision(record, to: revision)
+                        BootRow.bindRevision(first.revision, firstSeen: String(decoding: first.startedAt, as: UTF8.self), to: revision)
                         try revision.step()
                     }
                 }
@@ -145,11 +130,92 @@ struct RevisionKey: Hashable {
     var describe: String
 }
 
-/// Parses a JSON Lines file on a thread of its own, handing over batches of decoded records
-/// through a small bounded queue.
+/// What the parsers learn of the records beside their rows, merged when the file is read: each
+/// revision's earliest boot (for `revisions`), and the board summary the records make. Times and
+/// ids are compared by their bytes, as SQLite compares text.
+struct ImportDigest {
+    /// A revision as its earliest boot names it; ties go to the earlier line.
+    struct FirstBoot {
+        var revision: Revision
+        var startedAt: [UInt8]
+        var line: Int
+
+        func precedes(_ other: FirstBoot) -> Bool {
+            startedAt.lexicographicallyPrecedes(other.startedAt) || (startedAt == other.startedAt && line < other.line)
+        }
+    }
+
+    private(set) var revisions: [RevisionKey: FirstBoot] = [:]
+    /// The board summary of the records, as if each were a new boot.
+    private(set) var boards = BoardTally()
+    /// The revision of the record added last, and its earliest start so far: consecutive records
+    /// mostly share a revision, so they are compared before anything is hashed or made a string.
+    private var last: (tree: [UInt8], branch: [UInt8], describe: [UInt8], startedAt: [UInt8])?
+
+    /// Adds the record on `line`; lines come in ascending order.
+    mutating func add(_ record: BootRecord, line: Int) {
+        let revision = record.revision
+        add(
+            lab: record.lab.utf8, board: record.board.utf8, boardType: record.boardType.utf8, id: record.id.utf8,
+            startedAt: record.startedAt.utf8, status: record.status, tree: revision.tree.utf8, branch: revision.branch.utf8,
+            describe: revision.describe.utf8, revision: { revision }, line: line)
+    }
+
+    /// Adds the row scanned from `bytes`, on `line`; lines come in ascending order.
+    mutating func add(_ row: ImportedRow, in bytes: UnsafeBufferPointer<UInt8>, line: Int) {
+        func slice(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: bytes[range]) }
+        func string(_ range: Range<Int>) -> String { String(decoding: slice(range), as: UTF8.self) }
+        add(
+            lab: slice(row.lab), board: slice(row.board), boardType: slice(row.boardType), id: slice(row.id),
+            startedAt: slice(row.startedAt), status: row.status, tree: slice(row.tree), branch: slice(row.branch),
+            describe: slice(row.describe),
+            revision: {
+                Revision(
+                    tree: string(row.tree), branch: string(row.branch), commit: string(row.commit), describe: string(row.describe),
+                    commitTime: row.commitTime.map(string))
+            }, line: line)
+    }
+
+    private mutating func add<Text: Collection<UInt8>>(
+        lab: Text, board: Text, boardType: Text, id: Text, startedAt: Text, status: BootStatus, tree: Text, branch: Text,
+        describe: Text, revision: () -> Revision, line: Int
+    ) {
+        boards.count(
+            lab: String(decoding: lab, as: UTF8.self), board: String(decoding: board, as: UTF8.self), boardType: boardType, id: id,
+            startedAt: startedAt, status: status)
+        if let last, last.describe.elementsEqual(describe), last.tree.elementsEqual(tree), last.branch.elementsEqual(branch),
+            !startedAt.lexicographicallyPrecedes(last.startedAt)
+        {
+            return
+        }
+        let named = revision()
+        let key = RevisionKey(tree: named.tree, branch: named.branch, describe: named.describe)
+        if let known = revisions[key], !startedAt.lexicographicallyPrecedes(known.startedAt) {
+            last = (Array(tree), Array(branch), Array(describe), known.startedAt)
+            return
+        }
+        revisions[key] = FirstBoot(revision: named, startedAt: Array(startedAt), line: line)
+        last = (Array(tree), Array(branch), Array(describe), Array(startedAt))
+    }
+
+    /// Adds what another parser learnt.
+    mutating func merge(_ other: ImportDigest) {
+        boards.merge(other.boards)
+        for (key, first) in other.revisions {
+            if let known = revisions[key], !first.precedes(known) { continue }
+            revisions[key] = first
+        }
+        last = nil
+    }
+}
+
+/// Parses a JSON Lines file on threads of their own, handing over batches of packed rows in
+/// file order through a small bounded queue.
 final class ImportParser: @unchecked Sendable {
     struct Batch {
-        var records: [ImportedBoot] = []
+        var rows = PackedBootRows()
+        /// The records with a console log, power recording or tests, by their row.
+        var extras: [(row: Int, boot: ImportedBoot)] = []
         var errors: [ImportError] = []
         var lines = 0
     }
@@ -164,6 +230,8 @@ final class ImportParser: @unchecked Sendable {
     private var cursor = (offset: 0, line: 0, sequence: 0)
     private var runningWorkers = 0
     private var stopping = false
+    /// What each parser that finished learnt.
+    private var digests: [ImportDigest] = []
     /// Batches parsed ahead of the inserts, at most.
     private let depth = 6
     private let batchSize = 4096
@@ -207,6 +275,16 @@ final class ImportParser: @unchecked Sendable {
         return batch
     }
 
+    /// What the parsers learnt of the records, once `next()` returned nil.
+    func digest() -> ImportDigest {
+        condition.lock()
+        defer { condition.unlock() }
+        precondition(runningWorkers == 0, "the digest is read when every parser is done")
+        var merged = ImportDigest()
+        for digest in digests { merged.merge(digest) }
+        return merged
+    }
+
     /// Claims the next `batchSize` lines: their byte range, first line number and sequence number.
     private func claim(_ base: UnsafePointer<UInt8>, count: Int) -> (range: Range<Int>, line: Int, sequence: Int)? {
         condition.lock()
@@ -238,8 +316,10 @@ final class ImportParser: @unchecked Sendable {
     }
 
     private func run() {
+        var digest = ImportDigest()
         defer {
             condition.lock()
+            digests.append(digest)
             runningWorkers -= 1
             condition.broadcast()
             condition.unlock()
@@ -247,14 +327,18 @@ final class ImportParser: @unchecked Sendable {
         data.withUnsafeBytes { raw in
             guard let base = raw.bindMemory(to: UInt8.self).baseAddress else { return }
             while let claimed = claim(base, count: raw.count) {
-                deliver(parse(base, claimed.range, firstLine: claimed.line), sequence: claimed.sequence)
+                deliver(parse(base, claimed.range, firstLine: claimed.line, into: &digest), sequence: claimed.sequence)
             }
         }
     }
 
     /// Parses the lines in `range` of the file; the first is line `firstLine + 1`.
-    private func parse(_ base: UnsafePointer<UInt8>, _ range: Range<Int>, firstLine: Int) -> Batch {
+    private func parse(
+        _ base: UnsafePointer<UInt8>, _ range: Range<Int>, firstLine: Int, into digest: inout ImportDigest
+    ) -> Batch {
         var batch = Batch()
+        // The packed text is shorter than the JSON it came from.
+        batch.rows.reserve(rows: batchSize, textBytes: range.count)
         var start = range.lowerBound
         var lineNumber = firstLine
         while start < range.upperBound {
@@ -267,8 +351,19 @@ final class ImportParser: @unchecked Sendable {
             start = end + 1
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             batch.lines += 1
+            // The common line is read where it stands; any other the ordinary way.
+            if let row = BootRecord.scanImport(bytes: line) {
+                digest.add(row, in: line, line: lineNumber)
+                batch.rows.append(row, in: line)
+                continue
+            }
             do {
-                batch.records.append(try BootRecord.decodeImport(bytes: line, line: lineNumber))
+                let imported = try BootRecord.decodeImport(bytes: line, line: lineNumber)
+                digest.add(imported.record, line: lineNumber)
+                batch.rows.append(imported.record)
+                if imported.log != nil || imported.power != nil || !imported.tests.isEmpty {
+                    batch.extras.append((batch.rows.count - 1, imported))
+                }
             } catch {
                 batch.errors.append(error)
             }
@@ -278,30 +373,60 @@ final class ImportParser: @unchecked Sendable {
 }
 
 /// The board summary of boots as an import adds them to an empty store; valid only when no line
-/// replaced a boot an earlier line added.
+/// replaced a boot an earlier line added. Counting is in any order: the newest boot is the one
+/// with the latest start (then the largest id), compared by bytes as SQLite compares text.
 struct BoardTally {
     private struct Board {
         var boardType = ""
         var boots = 0
-        var startedAt = ""
-        var status = ""
-        var id = ""
+        var startedAt: [UInt8] = []
+        var status = BootStatus.pass
+        var id: [UInt8] = []
 
-        mutating func add(_ record: BootRecord) {
+        /// Whether a boot with this start and id is at least as new as the newest so far.
+        func isNotOlder<Text: Collection<UInt8>>(startedAt: Text, id: Text) -> Bool {
+            if startedAt.lexicographicallyPrecedes(self.startedAt) { return false }
+            return !startedAt.elementsEqual(self.startedAt) || !id.lexicographicallyPrecedes(self.id)
+        }
+
+        mutating func add<Text: Collection<UInt8>>(boardType: Text, id: Text, startedAt: Text, status: BootStatus) {
             boots += 1
-            guard boots == 1 || (record.startedAt, record.id) >= (startedAt, id) else { return }
-            boardType = record.boardType
-            startedAt = record.startedAt
-            status = record.status.rawValue
-            id = record.id
+            guard boots == 1 || isNotOlder(startedAt: startedAt, id: id) else { return }
+            // Most boots of a board are its newest so far: keep the storage, make no new string.
+            if !self.boardType.utf8.elementsEqual(boardType) { self.boardType = String(decoding: boardType, as: UTF8.self) }
+            self.startedAt.removeAll(keepingCapacity: true)
+            self.startedAt.append(contentsOf: startedAt)
+            self.id.removeAll(keepingCapacity: true)
+            self.id.append(contentsOf: id)
+            self.status = status
+        }
+
+        mutating func merge(_ other: Board) {
+            guard other.boots > 0 else { return }
+            let newer = boots == 0 || isNotOlder(startedAt: other.startedAt, id: other.id)
+            boots += other.boots
+            guard newer else { return }
+            boardType = other.boardType
+            startedAt = other.startedAt
+            status = other.status
+            id = other.id
         }
     }
 
     private var boards: [String: [String: Board]] = [:]
 
-    /// Counts `record` on its board, in place.
-    mutating func count(_ record: BootRecord) {
-        boards[record.lab, default: [:]][record.board, default: Board()].add(record)
+    /// Counts a boot on its board, in place.
+    mutating func count<Text: Collection<UInt8>>(
+        lab: String, board: String, boardType: Text, id: Text, startedAt: Text, status: BootStatus
+    ) {
+        boards[lab, default: [:]][board, default: Board()].add(boardType: boardType, id: id, startedAt: startedAt, status: status)
+    }
+
+    /// Adds the boots another tally counted.
+    mutating func merge(_ other: BoardTally) {
+        for (lab, labBoards) in other.boards {
+            for (name, board) in labBoards { boards[lab, default: [:]][name, default: Board()].merge(board) }
+        }
     }
 
     func write(to database: SQLiteDatabase) throws(StoreError) {
@@ -316,9 +441,9 @@ struct BoardTally {
                 insert.bind(2, name)
                 insert.bind(3, board.boardType)
                 insert.bind(4, board.boots)
-                insert.bind(5, board.startedAt)
-                insert.bind(6, board.status)
-                insert.bind(7, board.id)
+                insert.bind(5, String(decoding: board.startedAt, as: UTF8.self))
+                insert.bind(6, board.status.rawValue)
+                insert.bind(7, String(decoding: board.id, as: UTF8.self))
                 try insert.step()
             }
         }

@@ -26,6 +26,10 @@ public final class ResultStore: @unchecked Sendable {
         guard version <= StoreSchema.migrations.count else {
             throw .newerSchema(path: path, found: version, supported: StoreSchema.migrations.count)
         }
+        // A new store gets 16 KiB pages: a bulk import writes a quarter as many pages (and
+        // splits a quarter as many) as with 4 KiB ones, and a report reads fewer. An existing
+        // store keeps its page size (it can change only before the first write).
+        if version == 0 { try database.execute("PRAGMA page_size = 16384") }
         // Memory-mapped reads spare a copy of every page a report or listing reads.
         try database.execute(
             "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA mmap_size = 1073741824")

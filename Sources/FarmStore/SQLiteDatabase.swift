@@ -107,6 +107,17 @@ final class SQLiteStatement {
         }
     }
 
+    /// Binds `length` bytes of UTF-8 at `text` without copying them: they must stay in place
+    /// until the statement is reset or the parameter bound again.
+    func bindUnowned(_ index: Int32, text: UnsafePointer<UInt8>?, length: Int) {
+        guard let text, length > 0 else {
+            let empty = UnsafeRawPointer(Self.emptyText.utf8Start).assumingMemoryBound(to: CChar.self)
+            sqlite3_bind_text(statement, index, empty, 0, nil)
+            return
+        }
+        sqlite3_bind_text(statement, index, UnsafeRawPointer(text).assumingMemoryBound(to: CChar.self), Int32(length), nil)
+    }
+
     func bind(_ index: Int32, _ value: Int?) {
         guard let value else {
             sqlite3_bind_null(statement, index)

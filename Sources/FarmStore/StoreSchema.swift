@@ -200,6 +200,12 @@ enum StoreSchema {
             PRIMARY KEY (lab, board)
         ) WITHOUT ROWID;
         """ + boardSummaryRebuildSQL + boardSummaryTriggersSQL,
+        // 9: no index on (lab, board, tree, branch). Reports read boots by revision, histories by
+        // board (boots_by_board) and lists by start (boots_by_start), so nothing looked it up, and
+        // building it was the slowest part of a bulk import's index builds.
+        """
+        DROP INDEX IF EXISTS boots_by_key;
+        """,
     ]
 
     /// Fills `board_summary` from `boots` (after a bulk import that ran without its triggers).
@@ -270,7 +276,6 @@ enum StoreSchema {
     static let secondaryIndexes = [
         ("boots_by_revision", "boots (tree, branch, describe)"),
         ("boots_by_board", "boots (board, started_at)"),
-        ("boots_by_key", "boots (lab, board, tree, branch)"),
         ("boots_by_start", "boots (started_at, id)"),
     ]
 

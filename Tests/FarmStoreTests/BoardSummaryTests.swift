@@ -99,6 +99,51 @@ struct BoardSummaryTests {
         #expect(labs.first?.boardsInError == 1)
     }
 
+    @Test("a bulk import parsed in many batches on two threads stores every row, log and revision as one would")
+    func bulkImportAcrossBatches() throws {
+        let folder = try TemporaryFolder()
+        let store = try ResultStore(path: folder.file("results.sqlite"))
+        // Three batches and more, taken by both parsers. Every record of a revision names
+        // another commit, so the revision row shows which record counted as its first boot: the
+        // earliest start, and on a tie the earlier line, wherever the batches went.
+        let padding = Array(String(repeating: "y", count: 4_000).utf8)
+        var lines = ""
+        var first: [String: (startedAt: String, index: Int)] = [:]
+        var logged: [String] = []
+        for index in 0..<12_500 {
+            var record = Self.record(
+                "bulk-\(index)", lab: "lab-\(index % 2)", board: "b\(index % 30)", minute: index * 7_919 % 1_400,
+                status: index % 11 == 0 ? .fail : .pass)
+            record.revision = Revision(tree: "t", branch: "b", commit: "c\(index)", describe: "v\(index % 5)")
+            let log: [UInt8]? = index % 3 == 0 ? padding + Array("boot \(index)".utf8) : nil
+            if log != nil { logged.append(record.id) }
+            lines += record.jsonLine(log: log) + "\n"
+            let describe = record.revision.describe
+            if let known = first[describe], (known.startedAt, known.index) <= (record.startedAt, index) { continue }
+            first[describe] = (record.startedAt, index)
+        }
+        try lines.write(toFile: folder.file("boots.jsonl"), atomically: true, encoding: .utf8)
+        let summary = try store.importJSONLines(path: folder.file("boots.jsonl"))
+        #expect(summary.imported == 12_500)
+        #expect(try store.count() == 12_500)
+        #expect(try store.boardSummaries() == Self.expected(store))
+        let revisions = try store.revisions(tree: "t", branch: "b")
+        #expect(revisions.count == 5)
+        for revision in revisions {
+            let expected = first[revision.describe]
+            #expect(revision.commit == expected.map { "c\($0.index)" }, "revision \(revision.describe)")
+            #expect(revision.firstSeen == expected?.startedAt, "revision \(revision.describe)")
+        }
+        for id in [logged[0], logged[logged.count / 2], logged[logged.count - 1]] {
+            let log = String(decoding: try store.logBytes(bootID: id), as: UTF8.self)
+            #expect(log == String(repeating: "y", count: 4_000) + "boot \(id.dropFirst("bulk-".count))")
+        }
+        let withLogs = try RawSQLiteFile(path: folder.file("results.sqlite")).integer("SELECT count(*) FROM boot_logs")
+        #expect(withLogs == logged.count)
+        let row = try store.boots(BootFilter()).first { $0.id == "bulk-12499" }
+        #expect(row?.revision.describe == "v4" && row?.board == "b19" && row?.status == .pass)
+    }
+
     @Test("a bulk import whose file repeats ids rebuilds the summary from the table instead")
     func bulkImportWithRepeatedIDs() throws {
         let folder = try TemporaryFolder()

@@ -187,7 +187,11 @@ struct OutboxTests {
         #expect(try store.boardSummaries().map(\.board) == ["b"], "the board summary is built from the stored boots")
         #expect(try store.log(bootID: "old")?.bytes == Array("hi".utf8))
         #expect(try store.tokens().count == 1)
-        #expect(try RawSQLiteFile(path: path).integer("PRAGMA user_version") == StoreSchema.migrations.count)
+        let file = try RawSQLiteFile(path: path)
+        #expect(try file.integer("PRAGMA user_version") == StoreSchema.migrations.count)
+        #expect(try file.integer("SELECT count(*) FROM sqlite_master WHERE name = 'boots_by_key'") == 0, "migration 9 drops it")
+        #expect(try file.integer("SELECT count(*) FROM sqlite_master WHERE name = 'boots_by_board'") == 1)
+        #expect(try file.integer("PRAGMA page_size") == 4_096, "an existing store keeps its page size")
         #expect(try store.queueUploads(lab: "lab", server: Self.server) == 1)
         #expect(try store.pendingUploads(server: Self.server, limit: 1, dueBy: nil).first?.log == Array("hi".utf8))
     }

@@ -163,6 +163,7 @@ import Testing
         let file = try RawSQLiteFile(path: path)
         #expect(try file.integer("PRAGMA user_version") == StoreSchema.migrations.count)
         #expect(try file.integer("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'boots'") == 1)
+        #expect(try file.integer("PRAGMA page_size") == 16_384, "a new store has 16 KiB pages")
     }
 
     @Test func missingFoldersAreCreated() throws {

@@ -103,7 +103,7 @@ extension BootRecord {
     static let importFieldTable = ImportFieldTable(importFieldOrder)
 
     /// The slot of each field, looked up once.
-    private struct ImportSlots {
+    struct ImportSlots {
         private static func slot(_ name: String) -> Int {
             guard let slot = importFieldIndex(name) else { preconditionFailure("\(name) is not an import field") }
             return slot
@@ -138,7 +138,7 @@ extension BootRecord {
         let tests = Self.slot("tests")
     }
 
-    private static let importSlots = ImportSlots()
+    static let importSlots = ImportSlots()
 
     /// Decodes one JSON Lines record. A record without an `id` gets one derived from what
     /// identifies the boot (lab, board, tree, branch, revision, start time), so importing the same

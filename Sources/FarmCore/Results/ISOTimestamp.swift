@@ -54,25 +54,27 @@ public enum ISOTimestamp {
 
     /// True when `text` is already in the normalised form `YYYY-MM-DDTHH:MM:SSZ` with a valid date.
     public static func isCanonical(_ text: String) -> Bool {
-        let utf8 = text.utf8
-        return utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            guard bytes.count == 20, bytes[4] == 0x2D, bytes[7] == 0x2D, bytes[10] == 0x54, bytes[13] == 0x3A, bytes[16] == 0x3A,
-                bytes[19] == 0x5A
-            else { return false }
-            func number(_ range: Range<Int>) -> Int {
-                var value = 0
-                for index in range {
-                    let digit = Int(bytes[index]) - 0x30
-                    guard digit >= 0 && digit <= 9 else { return -1 }
-                    value = value * 10 + digit
-                }
-                return value
+        text.utf8.withContiguousStorageIfAvailable { isCanonical(bytes: $0) } ?? (normalize(text) == text)
+    }
+
+    /// Whether `bytes` are a timestamp as `format` writes whole seconds: `YYYY-MM-DDTHH:MM:SSZ`.
+    public static func isCanonical(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count == 20, bytes[4] == 0x2D, bytes[7] == 0x2D, bytes[10] == 0x54, bytes[13] == 0x3A, bytes[16] == 0x3A,
+            bytes[19] == 0x5A
+        else { return false }
+        func number(_ range: Range<Int>) -> Int {
+            var value = 0
+            for index in range {
+                let digit = Int(bytes[index]) - 0x30
+                guard digit >= 0 && digit <= 9 else { return -1 }
+                value = value * 10 + digit
             }
-            let month = number(5..<7)
-            let day = number(8..<10)
-            return number(0..<4) >= 0 && (1...12).contains(month) && (1...31).contains(day) && (0..<24).contains(number(11..<13))
-                && (0..<60).contains(number(14..<16)) && (0..<61).contains(number(17..<19))
-        } ?? (normalize(text) == text)
+            return value
+        }
+        let month = number(5..<7)
+        let day = number(8..<10)
+        return number(0..<4) >= 0 && (1...12).contains(month) && (1...31).contains(day) && (0..<24).contains(number(11..<13))
+            && (0..<60).contains(number(14..<16)) && (0..<61).contains(number(17..<19))
     }
 
     /// `text` in UTC, or nil when it is not an ISO-8601 timestamp.
