@@ -3,11 +3,30 @@
 #include "CFarmShims.h"
 
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 int farm_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
     return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+#else
+    /* C libraries without it: a close action for each descriptor open now. */
+    long limit = sysconf(_SC_OPEN_MAX);
+    if (limit < 0 || limit > 65536) {
+        limit = 65536;
+    }
+    for (int fd = lowest; fd < limit; fd++) {
+        if (fcntl(fd, F_GETFD) != -1) {
+            int result = posix_spawn_file_actions_addclose(actions, fd);
+            if (result != 0) {
+                return result;
+            }
+        }
+    }
+    return 0;
+#endif
 }
 
 void farm_advise_huge_pages(void *address, size_t length) {

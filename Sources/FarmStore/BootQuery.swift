@@ -34,7 +34,10 @@ public struct BootQuery: Sendable, Equatable {
         var values: [String] = []
         for field in Field.allCases {
             guard let value = equal[field] else { continue }
-            parts.append("\(field.rawValue) = ?")
+            // With a board to look up, the lab only filters: `+lab` keeps SQLite from reading
+            // the whole lab through boots_by_lab instead of the board's boots.
+            let unindexed = field == .lab && equal[.board] != nil
+            parts.append("\(unindexed ? "+" : "")\(field.rawValue) = ?")
             values.append(value)
         }
         if let since {

@@ -38,7 +38,10 @@ public struct BootFilter: Sendable {
     var clause: (sql: String, values: [String]) {
         var parts: [String] = []
         var values: [String] = []
-        for (column, value) in [("tree", tree), ("branch", branch), ("lab", lab), ("board", board)] {
+        // With a board or revisions to look up, the lab only filters: `+lab` keeps SQLite from
+        // reading the whole lab through boots_by_lab instead of a board's or a revision's boots.
+        let labColumn = board != nil || describes != nil ? "+lab" : "lab"
+        for (column, value) in [("tree", tree), ("branch", branch), (labColumn, lab), ("board", board)] {
             if let value {
                 parts.append("\(column) = ?")
                 values.append(value)

@@ -90,3 +90,35 @@ import Testing
         #expect(two.map(\.board) == ["two"])
     }
 }
+
+/// Without statistics SQLite picks an index by the shape of the query alone: lookups that name a
+/// board or revisions must read those boots, never every boot of the lab.
+@Suite("which index each lookup reads")
+struct QueryPlanTests {
+    static func plan(_ store: ResultStore, _ sql: String, _ values: [String]) throws -> String {
+        let statement = try store.database.prepare("EXPLAIN QUERY PLAN " + sql)
+        for (index, value) in values.enumerated() { statement.bind(Int32(index + 1), value) }
+        var steps: [String] = []
+        while try statement.step() { steps.append(statement.string(3) ?? "") }
+        return steps.joined(separator: "; ")
+    }
+
+    @Test func lookupsReadTheNarrowestIndex() throws {
+        let folder = try TemporaryFolder()
+        let store = try ResultStore(path: folder.file("results.sqlite"))
+        let history = BootFilter(tree: "t", branch: "b", describes: ["v1", "v2"], lab: "l", board: "x").clause
+        #expect(try Self.plan(store, "SELECT id FROM boots \(history.sql)", history.values).contains("boots_by_board"))
+        let revisions = BootFilter(tree: "t", branch: "b", describes: ["v1", "v2"], lab: "l").clause
+        #expect(try Self.plan(store, "SELECT id FROM boots \(revisions.sql)", revisions.values).contains("boots_by_revision"))
+        let newest = "ORDER BY started_at DESC, id DESC LIMIT 51"
+        var board = BootQuery()
+        board.equal = [.lab: "l", .board: "x"]
+        #expect(try Self.plan(store, "SELECT id FROM boots \(board.clause.sql) \(newest)", board.clause.values).contains("boots_by_board"))
+        var lab = BootQuery()
+        lab.equal = [.lab: "l"]
+        #expect(try Self.plan(store, "SELECT id FROM boots \(lab.clause.sql) \(newest)", lab.clause.values).contains("boots_by_lab"))
+        let triggers = try RawSQLiteFile(path: folder.file("results.sqlite"))
+            .integer("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%board = OLD.board AND +lab = OLD.lab%'")
+        #expect(triggers == 2, "the summary triggers look a board's newest boot up by board")
+    }
+}

@@ -190,6 +190,8 @@ struct OutboxTests {
         let file = try RawSQLiteFile(path: path)
         #expect(try file.integer("PRAGMA user_version") == StoreSchema.migrations.count)
         #expect(try file.integer("SELECT count(*) FROM sqlite_master WHERE name = 'boots_by_key'") == 0, "migration 9 drops it")
+        #expect(try file.integer("SELECT count(*) FROM sqlite_master WHERE name = 'boots_by_lab'") == 1)
+        #expect(try file.integer("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%+lab = OLD.lab%'") == 2)
         #expect(try file.integer("SELECT count(*) FROM sqlite_master WHERE name = 'boots_by_board'") == 1)
         #expect(try file.integer("PRAGMA page_size") == 4_096, "an existing store keeps its page size")
         #expect(try store.queueUploads(lab: "lab", server: Self.server) == 1)

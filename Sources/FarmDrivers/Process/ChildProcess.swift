@@ -147,7 +147,10 @@ public final class ChildProcess: @unchecked Sendable {
             posix_spawn_file_actions_adddup2(&actions, log, 2)
             // Nothing else of bootfarm's reaches the child: a QEMU holding another board's console
             // PTY, relay port or socket open would keep that end from ever seeing it close.
-            _ = farm_spawn_close_from(&actions, 3)
+            let closing = farm_spawn_close_from(&actions, 3)
+            guard closing == 0 else {
+                throw PowerError.exitedEarly(program: program, status: closing, output: String(cString: strerror(closing)))
+            }
             var attributes = posix_spawnattr_t()
             posix_spawnattr_init(&attributes)
             defer { posix_spawnattr_destroy(&attributes) }
