@@ -96,26 +96,22 @@ final class SQLiteStatement {
         }
         // The UTF-8 bytes in place: passing the String itself converts small strings (most
         // columns) to a freshly allocated C string, then SQLite copies that again.
-        value.withUTF8 { bytes in
-            guard let base = bytes.baseAddress, !bytes.isEmpty else {
-                let empty = UnsafeRawPointer(Self.emptyText.utf8Start).assumingMemoryBound(to: CChar.self)
-                sqlite3_bind_text(statement, index, empty, 0, nil)
-                return
-            }
-            let text = UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self)
-            sqlite3_bind_text(statement, index, text, Int32(bytes.count), Self.transient)
-        }
+        value.withUTF8 { bindText(index, $0.baseAddress, length: $0.count, destructor: Self.transient) }
     }
 
     /// Binds `length` bytes of UTF-8 at `text` without copying them: they must stay in place
     /// until the statement is reset or the parameter bound again.
     func bindUnowned(_ index: Int32, text: UnsafePointer<UInt8>?, length: Int) {
+        bindText(index, text, length: length, destructor: nil)
+    }
+
+    /// Binds text; empty text is bound from static storage, since a NULL pointer would bind NULL.
+    private func bindText(_ index: Int32, _ text: UnsafePointer<UInt8>?, length: Int, destructor: sqlite3_destructor_type?) {
         guard let text, length > 0 else {
-            let empty = UnsafeRawPointer(Self.emptyText.utf8Start).assumingMemoryBound(to: CChar.self)
-            sqlite3_bind_text(statement, index, empty, 0, nil)
+            sqlite3_bind_text(statement, index, UnsafeRawPointer(Self.emptyText.utf8Start).assumingMemoryBound(to: CChar.self), 0, nil)
             return
         }
-        sqlite3_bind_text(statement, index, UnsafeRawPointer(text).assumingMemoryBound(to: CChar.self), Int32(length), nil)
+        sqlite3_bind_text(statement, index, UnsafeRawPointer(text).assumingMemoryBound(to: CChar.self), Int32(length), destructor)
     }
 
     func bind(_ index: Int32, _ value: Int?) {

@@ -209,7 +209,7 @@ enum StoreSchema {
         """
         DROP INDEX IF EXISTS boots_by_key;
         CREATE INDEX boots_by_lab ON boots (lab, started_at);
-        """ + boardSummaryTriggers.map { "DROP TRIGGER IF EXISTS \($0);\n" }.joined() + boardSummaryTriggersSQL,
+        """ + dropBoardSummaryTriggersSQL + boardSummaryTriggersSQL,
     ]
 
     /// Fills `board_summary` from `boots` (after a bulk import that ran without its triggers).
@@ -268,8 +268,10 @@ enum StoreSchema {
             WHERE lab = OLD.lab AND board = OLD.board AND last_boot_id = OLD.id;
         """
 
+    static let dropBoardSummaryTriggersSQL = boardSummaryTriggers.map { "DROP TRIGGER IF EXISTS \($0);\n" }.joined()
+
     static func dropBoardSummaryTriggers(_ database: SQLiteDatabase) throws(StoreError) {
-        for name in boardSummaryTriggers { try database.execute("DROP TRIGGER IF EXISTS \(name)") }
+        try database.execute(dropBoardSummaryTriggersSQL)
     }
 
     static func restoreBoardSummary(_ database: SQLiteDatabase) throws(StoreError) {
